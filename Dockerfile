@@ -1,0 +1,20 @@
+# Build stage: compile the ipscopy binary.
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/src/target \
+    cargo build --release --locked --bin ipscopy && cp target/release/ipscopy /usr/local/bin/ipscopy
+
+# Runtime stage: a small image with the binary, run as a non-root user.
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /var/lib/ipscopy --create-home ipscopy
+COPY --from=build /usr/local/bin/ipscopy /usr/local/bin/ipscopy
+USER ipscopy
+WORKDIR /var/lib/ipscopy
+ENV IPSCOPY_HTTP_ADDR=0.0.0.0:8080 IPSCOPY_DATA_DIR=/var/lib/ipscopy/data
+EXPOSE 8080
+ENTRYPOINT ["ipscopy"]
+CMD ["run"]

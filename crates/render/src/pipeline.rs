@@ -1,0 +1,268 @@
+//! The canonical pipeline of spec §6.2: plan, decode (shrink-on-load), layer transforms, colour
+//! ops, view transform, sharpening, flattening, encode.
+
+use crate::decode::{self, Header};
+use crate::encode::{self, Carry};
+use crate::error::RenderError;
+use crate::limits::Limits;
+use crate::meta::Dpi;
+use crate::modifier::{Modifier, OutputFormat, Rgba};
+use crate::ops::resize::{Region, resample_owned};
+use crate::ops::{color, geometry, sharpen};
+use crate::plan::{self, Plan, Rotation};
+use crate::raster::Raster;
+
+/// What a source image is, read from its header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// Width as displayed, EXIF orientation applied (the space `crop=` coordinates refer to).
+    pub width: u32,
+    /// Height as displayed, EXIF orientation applied.
+    pub height: u32,
+    /// Short format name (`jpeg`, `png`, `gif`, `webp`, `tiff`).
+    pub format: &'static str,
+}
+
+/// An encoded copy.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub bytes: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    pub format: OutputFormat,
+}
+
+/// Reads the format and upright dimensions of an image without decoding its pixels.
+pub fn probe(source: &[u8]) -> Result<SourceInfo, RenderError> {
+    let h = decode::header(source)?;
+    let (width, height) = h.upright();
+    Ok(SourceInfo { width, height, format: h.format.name() })
+}
+
+/// The output size `modifier` gives for an upright `width`×`height` source, with every limit
+/// checked; no pixels involved, so the API can refuse a request before queueing it.
+pub fn planned_size(
+    modifier: &Modifier,
+    width: u32,
+    height: u32,
+    limits: &Limits,
+) -> Result<(u32, u32), RenderError> {
+    limits.source((width, height))?;
+    Ok(plan::build(modifier, width, height, limits)?.output)
+}
+
+/// Leave at least this much reduction to the resampler after DCT shrink-on-load: the block
+/// shrink alone aliases, the filter cleans it up (the same margin libvips keeps).
+const SHRINK_MARGIN: f64 = 2.0;
+
+/// Renders `source` through `modifier`.
+pub fn render(source: &[u8], modifier: &Modifier, limits: &Limits) -> Result<Rendered, RenderError> {
+    let header = decode::header(source)?;
+    let upright = header.upright();
+    limits.source(upright)?;
+    let plan = plan::build(modifier, upright.0, upright.1, limits)?;
+    let r = Renderer::new(modifier, &plan);
+    let (img, icc, dpi) = r.pixels(source, &header)?;
+    let img = r.finish(img);
+    let embeds_icc = !matches!(modifier.fmt.format, OutputFormat::Webp | OutputFormat::Gif);
+    let carry =
+        Carry { icc: icc.as_deref().filter(|_| embeds_icc), dpi: modifier.print_res.map(Dpi).or(dpi) };
+    let bytes = encode::encode(&img, modifier, &carry)?;
+    if bytes.len() > limits.max_encoded_bytes {
+        return Err(RenderError::LimitExceeded(format!(
+            "the encoded copy is {} bytes, above the {} byte limit",
+            bytes.len(),
+            limits.max_encoded_bytes
+        )));
+    }
+    Ok(Rendered { bytes, width: img.w, height: img.h, format: modifier.fmt.format })
+}
+
+struct Renderer<'a> {
+    m: &'a Modifier,
+    plan: &'a Plan,
+    /// Track transparency through the layer stages; otherwise new areas are painted `bgc` at once,
+    /// which gives the same pixels when nothing between them and the final flatten looks at colour.
+    exact_alpha: bool,
+    /// Layer 0 goes straight from crop to view size in one resample (spec §6.4).
+    collapse: bool,
+}
+
+type Pixels = (Raster, Option<Vec<u8>>, Option<Dpi>);
+
+impl<'a> Renderer<'a> {
+    fn new(m: &'a Modifier, plan: &'a Plan) -> Self {
+        let layer_effects =
+            !m.ops.is_identity() || m.opac.is_some() || m.bg_color.is_some() || m.color.is_some();
+        let exact_alpha = m.fmt.alpha || layer_effects;
+        let collapse =
+            matches!(plan.rotation, Rotation::Quarter(_)) && plan.extend == [0; 4] && !layer_effects;
+        Self { m, plan, exact_alpha, collapse }
+    }
+
+    fn fill(&self) -> Rgba {
+        if self.exact_alpha { Rgba::TRANSPARENT } else { self.m.bgc }
+    }
+
+    fn with_fill_channels(&self, img: Raster) -> Raster {
+        if self.exact_alpha { img.with_alpha() } else { img }
+    }
+
+    /// Size of the first resample, before any quarter turn.
+    fn first_target(&self) -> (u32, u32) {
+        if !self.collapse {
+            return self.plan.layer;
+        }
+        let v = self.plan.view;
+        match self.plan.rotation {
+            Rotation::Quarter(q) if q % 2 == 1 => (v.1, v.0),
+            _ => v,
+        }
+    }
+
+    fn shrink(&self, header: &Header) -> u32 {
+        if header.format != decode::SourceFormat::Jpeg
+            || !self.plan.crop.inside(self.plan.source.0, self.plan.source.1)
+        {
+            return 1;
+        }
+        let (tw, th) = self.first_target();
+        let ratio =
+            (f64::from(self.plan.crop.w) / f64::from(tw)).min(f64::from(self.plan.crop.h) / f64::from(th));
+        [8, 4, 2].into_iter().find(|&d| ratio >= f64::from(d) * SHRINK_MARGIN).unwrap_or(1)
+    }
+
+    fn pixels(&self, source: &[u8], header: &Header) -> Result<Pixels, RenderError> {
+        let decoded = decode::decode(source, header, self.shrink(header))?;
+        let mut img = decoded.raster;
+        if img.ch == 4 && !self.exact_alpha {
+            img = img.flatten(self.m.bgc);
+        }
+        let img = if self.collapse { self.collapsed(img)? } else { self.staged(img)? };
+        Ok((img, decoded.icc, decoded.dpi))
+    }
+
+    /// The crop rectangle in the decoded image's pixels, or a materialised crop when it leaves the image.
+    fn cropped(&self, img: Raster) -> (Raster, Region) {
+        let (sw, sh) = self.plan.source;
+        let c = self.plan.crop;
+        if c.inside(sw, sh) {
+            let (kx, ky) = (f64::from(img.w) / f64::from(sw), f64::from(img.h) / f64::from(sh));
+            let region = Region {
+                x: c.x as f64 * kx,
+                y: c.y as f64 * ky,
+                w: f64::from(c.w) * kx,
+                h: f64::from(c.h) * ky,
+            };
+            return (img, region);
+        }
+        let cut = geometry::crop(&self.with_fill_channels(img), c, self.fill());
+        let region = Region { x: 0.0, y: 0.0, w: f64::from(cut.w), h: f64::from(cut.h) };
+        (cut, region)
+    }
+
+    fn collapsed(&self, img: Raster) -> Result<Raster, RenderError> {
+        let (img, region) = self.cropped(img);
+        let p = self.plan;
+        if p.rotation == Rotation::Quarter(0) && p.flip == (false, false) {
+            return self.view_window(img, region);
+        }
+        let mut scaled = resample_owned(img, region, self.first_target(), self.m.res_mode)?;
+        geometry::flip(&mut scaled, p.flip.0, p.flip.1);
+        if let Rotation::Quarter(q) = p.rotation {
+            scaled = geometry::rotate_quarter(scaled, q);
+        }
+        Ok(self.place(scaled, p.offset))
+    }
+
+    fn staged(&self, img: Raster) -> Result<Raster, RenderError> {
+        let p = self.plan;
+        let m = self.m;
+        let (img, region) = self.cropped(img);
+        let mut layer = resample_owned(img, region, p.layer, m.res_mode)?;
+        if let Some(c) = m.color {
+            geometry::fill_under(&mut layer, c);
+        }
+        geometry::flip(&mut layer, p.flip.0, p.flip.1);
+        layer = match p.rotation {
+            Rotation::Quarter(q) => geometry::rotate_quarter(layer, q),
+            Rotation::Free(deg) => {
+                let turned = geometry::rotate_free(&layer.with_alpha(), deg, p.rotated);
+                if self.exact_alpha { turned } else { turned.flatten(m.bgc) }
+            }
+        };
+        if p.extend != [0; 4] {
+            layer = geometry::extend(&self.with_fill_channels(layer), p.extend, self.fill());
+        }
+        if let Some((o, fill)) = m.opac {
+            layer = layer.with_alpha();
+            let k = u32::from(o) * u32::from(fill);
+            for px in layer.data.chunks_exact_mut(4) {
+                px[3] = ((u32::from(px[3]) * k + 5000) / 10_000) as u8;
+            }
+        }
+        if let Some(c) = m.bg_color {
+            geometry::fill_under(&mut layer, c);
+        }
+        color::apply(&mut layer, &m.ops);
+        let whole = Region { x: 0.0, y: 0.0, w: f64::from(layer.w), h: f64::from(layer.h) };
+        self.view_window(layer, whole)
+    }
+
+    /// Resamples only the part of the view-scaled image that lands in the output, then places it.
+    fn view_window(&self, img: Raster, region: Region) -> Result<Raster, RenderError> {
+        let p = self.plan;
+        let (vw, vh) = p.view;
+        let (ox, oy) = p.offset;
+        let x0 = (-ox).clamp(0, i64::from(vw));
+        let y0 = (-oy).clamp(0, i64::from(vh));
+        let x1 = (i64::from(p.output.0) - ox).clamp(x0, i64::from(vw));
+        let y1 = (i64::from(p.output.1) - oy).clamp(y0, i64::from(vh));
+        if x1 == x0 || y1 == y0 {
+            return Ok(Raster::filled(p.output.0, p.output.1, self.canvas_channels(img.ch), self.pad()));
+        }
+        let (sx, sy) = (region.w / f64::from(vw), region.h / f64::from(vh));
+        let window = Region {
+            x: region.x + x0 as f64 * sx,
+            y: region.y + y0 as f64 * sy,
+            w: (x1 - x0) as f64 * sx,
+            h: (y1 - y0) as f64 * sy,
+        };
+        let part = resample_owned(img, window, ((x1 - x0) as u32, (y1 - y0) as u32), self.m.res_mode)?;
+        Ok(self.place(part, (ox + x0, oy + y0)))
+    }
+
+    fn pad(&self) -> Rgba {
+        if self.m.fmt.alpha { Rgba::TRANSPARENT } else { self.m.bgc }
+    }
+
+    fn canvas_channels(&self, ch: usize) -> usize {
+        if self.m.fmt.alpha { 4 } else { ch }
+    }
+
+    /// Puts `img` at `at` on an output-sized canvas of view padding.
+    fn place(&self, img: Raster, at: (i64, i64)) -> Raster {
+        let out = self.plan.output;
+        if at == (0, 0) && (img.w, img.h) == out {
+            return img;
+        }
+        let ch = self.canvas_channels(img.ch);
+        let img = if img.ch == ch { img } else { img.with_alpha() };
+        let mut canvas = Raster::filled(out.0, out.1, ch, self.pad());
+        geometry::blit(&mut canvas, &img, at.0, at.1);
+        canvas
+    }
+
+    /// Steps 11–12: sharpening on the final view, then alpha and pixel type for the format.
+    fn finish(&self, mut img: Raster) -> Raster {
+        let m = self.m;
+        if m.sharpen {
+            sharpen::sharpen(&mut img);
+        }
+        for usm in [m.usm, m.usm_r].into_iter().flatten() {
+            sharpen::unsharp(&mut img, usm);
+        }
+        img = if m.fmt.alpha { img.with_alpha() } else { img.flatten(m.bgc) };
+        if m.fmt.gray { img.to_gray() } else { img }
+    }
+}

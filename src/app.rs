@@ -1,0 +1,136 @@
+//! Builds and runs the roles of one process; shuts them down in order.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use ipscopy_render::Limits;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use crate::{
+    config::{S3Settings, Settings},
+    copy::Copier,
+    db,
+    http::{self, AppState},
+    queue::{Relay, Topology},
+    storage::{EmbeddedStore, Storage},
+    worker::{JobContext, Worker},
+};
+
+/// Which roles a process plays.
+#[derive(Debug, Clone, Copy)]
+pub struct Roles {
+    pub api: bool,
+    pub worker: bool,
+}
+
+/// A started process: its roles run until the shutdown token fires.
+pub struct Running {
+    /// Where the HTTP API listens, when the process has the api role.
+    pub http_addr: Option<SocketAddr>,
+    pub pool: PgPool,
+    pub storage: Storage,
+    pub s3_endpoint: String,
+    tasks: TaskTracker,
+    store_shutdown: CancellationToken,
+}
+
+impl Running {
+    /// Waits for every role to finish its in-flight work, then stops the embedded store.
+    pub async fn wait(self) {
+        self.tasks.close();
+        self.tasks.wait().await;
+        self.store_shutdown.cancel();
+        self.pool.close().await;
+    }
+}
+
+/// Connects to S3 (or starts the embedded store when no endpoint is set) and makes the bucket.
+/// The embedded store stops when `store_shutdown` fires.
+pub async fn open_storage(
+    settings: &S3Settings,
+    store_shutdown: CancellationToken,
+) -> anyhow::Result<(Storage, String)> {
+    let endpoint = match &settings.s3_endpoint {
+        Some(endpoint) => endpoint.clone(),
+        None => {
+            let root = settings.data_dir.join("s3");
+            EmbeddedStore::start(
+                &root,
+                &settings.aws_access_key_id,
+                &settings.aws_secret_access_key,
+                store_shutdown,
+            )
+            .await
+            .context("starting the embedded S3 store")?
+            .endpoint()
+        }
+    };
+    let storage = Storage::connect(settings, &endpoint);
+    storage
+        .ensure_bucket()
+        .await
+        .with_context(|| format!("opening bucket {:?} at {endpoint}", settings.s3_bucket))?;
+    Ok((storage, endpoint))
+}
+
+/// Starts the given roles. Every role also runs an outbox relay, so jobs and retries flow
+/// whichever processes are up.
+pub async fn start(
+    settings: &Settings,
+    roles: Roles,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Running> {
+    tracing::info!(?settings, ?roles, "starting");
+    let pool = db::connect(&settings.db, roles.api).await?;
+    let store_shutdown = CancellationToken::new();
+    let (storage, s3_endpoint) = open_storage(&settings.s3, store_shutdown.clone()).await?;
+    let topology = Topology::new(&settings.amqp.queue_prefix);
+    let relay = Relay::new(pool.clone(), settings.amqp.amqp_url.clone(), topology.clone());
+    let tasks = TaskTracker::new();
+    tasks.spawn(relay.clone().run(shutdown.clone()));
+
+    let mut http_addr = None;
+    if roles.api {
+        let listener = TcpListener::bind(settings.http.http_addr)
+            .await
+            .with_context(|| format!("binding the HTTP API to {}", settings.http.http_addr))?;
+        http_addr = Some(listener.local_addr()?);
+        let state = AppState {
+            pool: pool.clone(),
+            storage: storage.clone(),
+            copier: Copier {
+                pool: pool.clone(),
+                relay: relay.clone(),
+                max_attempts: settings.worker.max_attempts,
+            },
+            broker: relay.health(),
+        };
+        let router = http::router(state);
+        let token = shutdown.clone();
+        tasks.spawn(async move {
+            let served = axum::serve(listener, router).with_graceful_shutdown(token.cancelled_owned()).await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "HTTP server failed");
+            }
+            tracing::info!("HTTP API stopped");
+        });
+        tracing::info!(addr = %http_addr.unwrap_or(settings.http.http_addr), "HTTP API listening");
+    }
+    if roles.worker {
+        let worker = Worker {
+            ctx: JobContext {
+                pool: pool.clone(),
+                storage: storage.clone(),
+                limits: Arc::new(Limits::default()),
+                relay: relay.clone(),
+            },
+            amqp_url: settings.amqp.amqp_url.clone(),
+            topology,
+            slots: settings.worker.slots(),
+        };
+        tasks.spawn(worker.run(shutdown.clone()));
+    }
+    Ok(Running { http_addr, pool, storage, s3_endpoint, tasks, store_shutdown })
+}

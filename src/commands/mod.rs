@@ -1,0 +1,3 @@
+//! Command-line subcommands that are more than starting roles.
+
+pub mod admin;

@@ -1,0 +1,134 @@
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobRow {
+    pub job_id: i64,
+    pub company_id: i64,
+    pub state: String,
+    pub source_asset_id: i64,
+    pub target_asset_id: i64,
+    pub url_modifier: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub error_code: Option<String>,
+    pub error_reason: Option<String>,
+    pub attempt_errors: serde_json::Value,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "job_id, company_id, state, source_asset_id, target_asset_id, url_modifier, attempts,
+    max_attempts, error_code, error_reason, attempt_errors, next_attempt_at, created_at, started_at,
+    finished_at, updated_at";
+
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    source_asset_id: i64,
+    target_asset_id: i64,
+    url_modifier: &str,
+    max_attempts: u32,
+    created_by: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "insert into jobs (company_id, state, source_asset_id, target_asset_id, url_modifier, max_attempts, created_by)
+         values ($1, 'queued', $2, $3, $4, $5, $6) returning job_id",
+    )
+    .bind(company_id)
+    .bind(source_asset_id)
+    .bind(target_asset_id)
+    .bind(url_modifier)
+    .bind(max_attempts as i32)
+    .bind(created_by)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn find(db: impl PgExecutor<'_>, job_id: i64) -> sqlx::Result<Option<JobRow>> {
+    sqlx::query_as(&format!("select {COLUMNS} from jobs where job_id = $1"))
+        .bind(job_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Takes a queued job for one attempt. `None` means the job is finished, running elsewhere or
+/// not due yet: the message that asked for it is stale and can be dropped.
+pub async fn claim(db: impl PgExecutor<'_>, job_id: i64) -> sqlx::Result<Option<JobRow>> {
+    sqlx::query_as(&format!(
+        "update jobs set state = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()),
+                heartbeat_at = now(), next_attempt_at = null, updated_at = now()
+         where job_id = $1 and state = 'queued' and (next_attempt_at is null or next_attempt_at <= now())
+         returning {COLUMNS}"
+    ))
+    .bind(job_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Ends the running attempt `attempt` as succeeded; false if the job was no longer in it.
+pub async fn succeed(db: impl PgExecutor<'_>, job_id: i64, attempt: i32) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "update jobs set state = 'succeeded', finished_at = now(), updated_at = now(),
+                error_code = null, error_reason = null
+         where job_id = $1 and state = 'running' and attempts = $2",
+    )
+    .bind(job_id)
+    .bind(attempt)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends the running attempt as failed for good; false if the job was no longer in it.
+pub async fn fail(
+    db: impl PgExecutor<'_>,
+    job_id: i64,
+    attempt: i32,
+    code: &str,
+    reason: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "update jobs set state = 'failed', finished_at = now(), updated_at = now(),
+                error_code = $3, error_reason = $4,
+                attempt_errors = attempt_errors || jsonb_build_array(jsonb_build_object(
+                    'attempt', $2, 'code', $3, 'reason', $4, 'at', now()))
+         where job_id = $1 and state = 'running' and attempts = $2",
+    )
+    .bind(job_id)
+    .bind(attempt)
+    .bind(code)
+    .bind(reason)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Puts the running attempt back in the queue, due at `at`, keeping its error.
+pub async fn schedule_retry(
+    db: impl PgExecutor<'_>,
+    job_id: i64,
+    attempt: i32,
+    at: DateTime<Utc>,
+    code: &str,
+    reason: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "update jobs set state = 'queued', next_attempt_at = $3, updated_at = now(),
+                error_code = $4, error_reason = $5,
+                attempt_errors = attempt_errors || jsonb_build_array(jsonb_build_object(
+                    'attempt', $2, 'code', $4, 'reason', $5, 'at', now()))
+         where job_id = $1 and state = 'running' and attempts = $2",
+    )
+    .bind(job_id)
+    .bind(attempt)
+    .bind(at)
+    .bind(code)
+    .bind(reason)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

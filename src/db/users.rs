@@ -1,0 +1,68 @@
+use sqlx::PgExecutor;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub user_id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub default_role: Option<String>,
+}
+
+/// Inserts a user; `None` when the e-mail is taken.
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    email: &str,
+    password_hash: &str,
+    default_role: Option<&str>,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "insert into users (email, password_hash, default_role) values ($1, $2, $3)
+         on conflict do nothing returning user_id",
+    )
+    .bind(email)
+    .bind(password_hash)
+    .bind(default_role)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(
+        "select user_id, email, password_hash, default_role from users where lower(email) = lower($1)",
+    )
+    .bind(email)
+    .fetch_optional(db)
+    .await
+}
+
+/// Adds or replaces a user's role in a company.
+pub async fn upsert_membership(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    user_id: i64,
+    role: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into memberships (company_id, user_id, role) values ($1, $2, $3)
+         on conflict (company_id, user_id) do update set role = excluded.role, is_active = true",
+    )
+    .bind(company_id)
+    .bind(user_id)
+    .bind(role)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The user's role in a company, if the membership is active.
+pub async fn active_role(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    user_id: i64,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("select role from memberships where company_id = $1 and user_id = $2 and is_active")
+        .bind(company_id)
+        .bind(user_id)
+        .fetch_optional(db)
+        .await
+}

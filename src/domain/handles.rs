@@ -1,0 +1,197 @@
+//! IPS handle shapes (spec/ips-api.md §2). Clients treat them as opaque; we parse them strictly.
+
+use std::fmt;
+
+use super::Fault;
+
+/// `c|<companyId>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompanyHandle(pub i64);
+
+/// `a|<assetId>|1|<assetId>` for images; the short `a|<assetId>` is accepted too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssetHandle(pub i64);
+
+/// `j|<companyId>||copyImage-<jobId>|<jobId>`, the IPS job handle shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobHandle {
+    pub company_id: i64,
+    pub job_id: i64,
+}
+
+fn id(part: Option<&str>) -> Option<i64> {
+    part.filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|p| p.parse().ok())
+        .filter(|&n| n > 0)
+}
+
+fn malformed(what: &str, text: &str) -> Fault {
+    Fault::invalid_parameter(format!("{what} {text:?} is not a valid handle"))
+}
+
+impl CompanyHandle {
+    pub fn parse(text: &str) -> Result<Self, Fault> {
+        let mut parts = text.split('|');
+        match (parts.next(), id(parts.next()), parts.next()) {
+            (Some("c"), Some(n), None) => Ok(Self(n)),
+            _ => Err(malformed("companyHandle", text)),
+        }
+    }
+}
+
+impl fmt::Display for CompanyHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "c|{}", self.0)
+    }
+}
+
+impl AssetHandle {
+    pub fn parse(text: &str) -> Result<Self, Fault> {
+        let parts: Vec<&str> = text.split('|').collect();
+        match parts.as_slice() {
+            ["a", n] => id(Some(n)).map(Self).ok_or_else(|| malformed("assetHandle", text)),
+            ["a", n, "1", m] if n == m => id(Some(n)).map(Self).ok_or_else(|| malformed("assetHandle", text)),
+            _ => Err(malformed("assetHandle", text)),
+        }
+    }
+}
+
+impl fmt::Display for AssetHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a|{0}|1|{0}", self.0)
+    }
+}
+
+impl JobHandle {
+    pub fn parse(text: &str) -> Result<Self, Fault> {
+        let parts: Vec<&str> = text.split('|').collect();
+        let parsed = match parts.as_slice() {
+            ["j", company, "", name, n] => match (id(Some(company)), id(Some(n))) {
+                (Some(company_id), Some(job_id)) if *name == format!("copyImage-{job_id}") => {
+                    Some(Self { company_id, job_id })
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        parsed.ok_or_else(|| malformed("jobHandle", text))
+    }
+}
+
+impl fmt::Display for JobHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "j|{}||copyImage-{}|{}", self.company_id, self.job_id, self.job_id)
+    }
+}
+
+/// A folder handle: the folder's path from the server root, starting with the company's root
+/// path and ending in `/` (an `f|` prefix is accepted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderPath(String);
+
+/// Longest folder path accepted, in bytes.
+const MAX_FOLDER_PATH: usize = 1024;
+
+impl FolderPath {
+    /// Parses a folder handle as a client sends it.
+    pub fn parse_handle(text: &str) -> Result<Self, Fault> {
+        let path = text.strip_prefix("f|").unwrap_or(text);
+        Self::normalise(path).map_err(|why| Fault::invalid_parameter(format!("folderHandle {text:?} {why}")))
+    }
+
+    /// Builds the handle of `sub` (e.g. `/images/2024`) under a company's root path.
+    pub fn under_root(root: &str, sub: &str) -> Result<Self, Fault> {
+        let sub = sub.trim_matches('/');
+        let path = if sub.is_empty() { root.to_string() } else { format!("{root}{sub}/") };
+        Self::normalise(&path).map_err(|why| Fault::invalid_parameter(format!("folder path {sub:?} {why}")))
+    }
+
+    fn normalise(path: &str) -> Result<Self, &'static str> {
+        if path.is_empty() || path.len() > MAX_FOLDER_PATH {
+            return Err("must be 1 to 1024 bytes long");
+        }
+        if !path.ends_with('/') {
+            return Err("must end with '/'");
+        }
+        if path.starts_with('/') {
+            return Err("must start with the company root path, not '/'");
+        }
+        for segment in path[..path.len() - 1].split('/') {
+            if segment.is_empty() || segment == "." || segment == ".." {
+                return Err("has an empty, '.' or '..' segment");
+            }
+            if segment.chars().any(|c| c.is_control()) {
+                return Err("contains a control character");
+            }
+        }
+        Ok(Self(path.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The company root path this folder sits under (its first segment, with the `/`).
+    pub fn root(&self) -> &str {
+        let end = self.0.find('/').map_or(self.0.len(), |i| i + 1);
+        &self.0[..end]
+    }
+}
+
+impl fmt::Display for FolderPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asset_handles_round_trip_in_the_ips_image_shape_and_accept_the_short_form() {
+        let h = AssetHandle(943);
+        assert_eq!(h.to_string(), "a|943|1|943");
+        assert_eq!(AssetHandle::parse("a|943|1|943"), Ok(h));
+        assert_eq!(AssetHandle::parse("a|943"), Ok(h));
+    }
+
+    #[test]
+    fn malformed_asset_handles_are_refused_with_invalid_parameter() {
+        for bad in ["", "a|", "a|0", "a|-1", "a|1|2|3", "c|1", "a|1x", "a|99999999999999999999"] {
+            let fault = AssetHandle::parse(bad).unwrap_err();
+            assert_eq!(fault.code, Fault::INVALID_PARAMETER, "{bad}");
+        }
+    }
+
+    #[test]
+    fn job_handles_follow_the_ips_shape_and_round_trip() {
+        let h = JobHandle { company_id: 6, job_id: 41 };
+        assert_eq!(h.to_string(), "j|6||copyImage-41|41");
+        assert_eq!(JobHandle::parse("j|6||copyImage-41|41"), Ok(h));
+        assert!(JobHandle::parse("j|6||copyImage-40|41").is_err());
+    }
+
+    #[test]
+    fn company_handles_parse_only_the_c_prefix_shape() {
+        assert_eq!(CompanyHandle::parse("c|21"), Ok(CompanyHandle(21)));
+        assert!(CompanyHandle::parse("21").is_err());
+        assert!(CompanyHandle::parse("c|21|x").is_err());
+    }
+
+    #[test]
+    fn folder_handles_end_in_slash_and_refuse_traversal() {
+        assert_eq!(FolderPath::parse_handle("f|Acme/uploads/").unwrap().as_str(), "Acme/uploads/");
+        assert_eq!(FolderPath::parse_handle("Acme/uploads/").unwrap().root(), "Acme/");
+        for bad in ["Acme/uploads", "/Acme/", "Acme/../x/", "Acme//x/", "Acme/\u{0}/", ""] {
+            assert!(FolderPath::parse_handle(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn sub_folders_are_built_under_the_company_root() {
+        assert_eq!(FolderPath::under_root("Acme/", "/images/2024/").unwrap().as_str(), "Acme/images/2024/");
+        assert_eq!(FolderPath::under_root("Acme/", "/").unwrap().as_str(), "Acme/");
+        assert!(FolderPath::under_root("Acme/", "../etc").is_err());
+    }
+}

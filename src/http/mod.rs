@@ -1,0 +1,40 @@
+//! The JSON and ops HTTP front: feature routers merged here, with shared layers.
+
+mod assets;
+mod auth;
+mod copies;
+mod error;
+mod health;
+mod jobs;
+
+use axum::Router;
+use sqlx::PgPool;
+use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
+
+pub use error::ApiError;
+
+use crate::{copy::Copier, queue::BrokerHealth, storage::Storage};
+
+/// Largest request body accepted by the JSON routes.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub storage: Storage,
+    pub copier: Copier,
+    pub broker: BrokerHealth,
+}
+
+/// The whole HTTP API.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(copies::router())
+        .merge(jobs::router())
+        .merge(assets::router())
+        .merge(health::router())
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

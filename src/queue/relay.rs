@@ -1,0 +1,123 @@
+//! The outbox relay: publishes due outbox rows to RabbitMQ with publisher confirms and deletes
+//! them only once every message of the batch is confirmed. A crash between publish and delete
+//! publishes again; the worker's conditional claim makes the duplicate harmless.
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::{Context, bail};
+use futures::future::try_join_all;
+use lapin::{
+    BasicProperties, Channel,
+    options::{BasicPublishOptions, ConfirmSelectOptions},
+};
+use sqlx::PgPool;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::{BrokerHealth, JobMessage, Topology};
+use crate::db::outbox;
+
+/// Rows published per transaction.
+const BATCH: i64 = 500;
+/// The relay looks at the outbox at least this often, for retries that come due and for rows
+/// written by other processes.
+const POLL: Duration = Duration::from_secs(1);
+/// Pause after a failed broker or database session before trying again.
+const RECONNECT_DELAY: Duration = Duration::from_secs(1);
+
+/// Moves jobs from the PostgreSQL outbox to the jobs queue.
+#[derive(Clone)]
+pub struct Relay {
+    pool: PgPool,
+    amqp_url: String,
+    topology: Topology,
+    wake: Arc<Notify>,
+    health: BrokerHealth,
+}
+
+impl Relay {
+    pub fn new(pool: PgPool, amqp_url: String, topology: Topology) -> Self {
+        Self { pool, amqp_url, topology, wake: Arc::new(Notify::new()), health: BrokerHealth::default() }
+    }
+
+    /// Whether the relay's broker session is up.
+    pub fn health(&self) -> BrokerHealth {
+        self.health.clone()
+    }
+
+    /// Asks the relay to look at the outbox now (called after a submit commits).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Runs until `shutdown`, reconnecting after broker or database failures.
+    pub async fn run(self, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            let result = self.session(&shutdown).await;
+            self.health.set(false);
+            match result {
+                Ok(()) => break,
+                Err(e) => {
+                    tracing::warn!(error = format!("{e:#}"), "outbox relay interrupted; reconnecting");
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        () = tokio::time::sleep(RECONNECT_DELAY) => {}
+                    }
+                }
+            }
+        }
+        tracing::info!("outbox relay stopped");
+    }
+
+    async fn session(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
+        let connection =
+            super::connect(&self.amqp_url, "ipscopy-relay").await.context("connecting to RabbitMQ")?;
+        let channel = connection.create_channel().await?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        self.topology.declare(&channel).await.context("declaring the topology")?;
+        self.health.set(true);
+        tracing::info!(queue = %self.topology.jobs_queue, "outbox relay connected");
+        loop {
+            while self.publish_batch(&channel).await? == BATCH as usize {}
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(POLL) => {}
+            }
+        }
+    }
+
+    /// Publishes one batch of due rows; returns how many were published.
+    async fn publish_batch(&self, channel: &Channel) -> anyhow::Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let rows = outbox::lock_due(&mut tx, BATCH).await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let confirms = rows.iter().map(|&(_, job_id)| async move {
+            let body = serde_json::to_vec(&JobMessage { job_id })?;
+            let confirm = channel
+                .basic_publish(
+                    "".into(),
+                    self.topology.jobs_queue.as_str().into(),
+                    BasicPublishOptions { mandatory: true, ..BasicPublishOptions::default() },
+                    &body,
+                    BasicProperties::default()
+                        .with_delivery_mode(2)
+                        .with_content_type("application/json".into()),
+                )
+                .await?
+                .await?;
+            if !confirm.is_ack() || confirm.take_message().is_some() {
+                bail!("RabbitMQ did not accept the message for job {job_id}");
+            }
+            Ok(())
+        });
+        try_join_all(confirms).await?;
+        let ids: Vec<i64> = rows.iter().map(|&(id, _)| id).collect();
+        outbox::delete(&mut tx, &ids).await?;
+        tx.commit().await?;
+        tracing::debug!(count = rows.len(), "published jobs");
+        Ok(rows.len())
+    }
+}

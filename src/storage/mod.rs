@@ -1,0 +1,121 @@
+//! The object store: source masters and rendered copies, through `aws-sdk-s3` over HTTP.
+
+mod embedded;
+
+use aws_sdk_s3::{
+    Client,
+    config::{BehaviorVersion, Credentials, Region},
+    error::{ProvideErrorMetadata, SdkError},
+    operation::get_object::GetObjectError,
+    primitives::ByteStream,
+};
+use bytes::Bytes;
+
+pub use embedded::EmbeddedStore;
+
+use crate::config::S3Settings;
+
+/// Why a storage call failed, classified for retry decisions.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The object does not exist: retrying cannot help.
+    #[error("object {0} does not exist")]
+    NotFound(String),
+    /// The store could not be reached or answered with an error; worth retrying.
+    #[error("object store request failed: {0}")]
+    Unavailable(String),
+}
+
+/// A bucket in an S3-compatible store.
+#[derive(Clone)]
+pub struct Storage {
+    client: Client,
+    bucket: String,
+}
+
+impl Storage {
+    /// Builds a client for `endpoint` with the credentials in `settings`.
+    pub fn connect(settings: &S3Settings, endpoint: &str) -> Self {
+        let credentials = Credentials::new(
+            &settings.aws_access_key_id,
+            &settings.aws_secret_access_key,
+            None,
+            None,
+            "ipscopy-settings",
+        );
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(settings.aws_region.clone()))
+            .endpoint_url(endpoint)
+            .force_path_style(true)
+            .credentials_provider(credentials)
+            .build();
+        Self { client: Client::from_conf(config), bucket: settings.s3_bucket.clone() }
+    }
+
+    /// Creates the bucket unless it exists.
+    pub async fn ensure_bucket(&self) -> Result<(), StorageError> {
+        if self.client.head_bucket().bucket(&self.bucket).send().await.is_ok() {
+            return Ok(());
+        }
+        match self.client.create_bucket().bucket(&self.bucket).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.code(), Some("BucketAlreadyOwnedByYou" | "BucketAlreadyExists")) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// Stores `bytes` under `key`, replacing any object there.
+    pub async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StorageError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// Reads the whole object under `key`.
+    pub async fn get(&self, key: &str) -> Result<Bytes, StorageError> {
+        let output =
+            self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(|e| {
+                match e.as_service_error() {
+                    Some(GetObjectError::NoSuchKey(_)) => StorageError::NotFound(key.to_string()),
+                    _ => unavailable(e),
+                }
+            })?;
+        let data = output.body.collect().await.map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        Ok(data.into_bytes())
+    }
+
+    /// Checks that the bucket answers.
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        self.client.head_bucket().bucket(&self.bucket).send().await.map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+fn unavailable<E, R>(e: SdkError<E, R>) -> StorageError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let detail = match &e {
+        SdkError::ServiceError(service) => {
+            let err = service.err();
+            format!("{}: {}", err.code().unwrap_or("error"), err.message().unwrap_or(""))
+        }
+        other => format!("{other}: {:?}", std::error::Error::source(other)),
+    };
+    StorageError::Unavailable(detail)
+}
+
+/// The object key of an asset's master: a pure function of the asset, so a retried render
+/// overwrites its own object and never leaves a second one.
+pub fn asset_key(company_id: i64, asset_id: i64) -> String {
+    format!("companies/{company_id}/assets/{asset_id}")
+}

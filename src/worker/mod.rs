@@ -1,0 +1,127 @@
+//! The worker role: consumes job messages, runs each job, acks after the outcome is committed.
+
+mod execute;
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::Context;
+use futures::StreamExt;
+use ipscopy_render::Limits;
+use lapin::{
+    message::Delivery,
+    options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions},
+    types::FieldTable,
+};
+use sqlx::PgPool;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+pub use execute::Outcome;
+
+use crate::{
+    queue::{JobMessage, Relay, Topology},
+    storage::Storage,
+};
+
+const RECONNECT_DELAY: Duration = Duration::from_secs(1);
+
+/// What a job needs to run.
+#[derive(Clone)]
+pub struct JobContext {
+    pub pool: PgPool,
+    pub storage: Storage,
+    pub limits: Arc<Limits>,
+    /// Woken when a retry is scheduled, so the relay sees it.
+    pub relay: Relay,
+}
+
+/// Consumes the jobs queue with a bounded number of jobs in flight.
+pub struct Worker {
+    pub ctx: JobContext,
+    pub amqp_url: String,
+    pub topology: Topology,
+    /// Jobs run at once; also the RabbitMQ prefetch, so the broker never hands this worker more
+    /// than it can start.
+    pub slots: usize,
+}
+
+impl Worker {
+    /// Runs until `shutdown`; then stops taking deliveries and finishes the jobs in flight.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let in_flight = TaskTracker::new();
+        while !shutdown.is_cancelled() {
+            if let Err(e) = self.session(&shutdown, &in_flight).await {
+                tracing::warn!(error = format!("{e:#}"), "worker consumer interrupted; reconnecting");
+                tokio::select! {
+                    () = shutdown.cancelled() => {}
+                    () = tokio::time::sleep(RECONNECT_DELAY) => {}
+                }
+            }
+        }
+        in_flight.close();
+        tracing::info!(jobs = in_flight.len(), "worker draining in-flight jobs");
+        in_flight.wait().await;
+        tracing::info!("worker stopped");
+    }
+
+    async fn session(&self, shutdown: &CancellationToken, in_flight: &TaskTracker) -> anyhow::Result<()> {
+        let connection = crate::queue::connect(&self.amqp_url, "ipscopy-worker")
+            .await
+            .context("connecting to RabbitMQ")?;
+        let channel = connection.create_channel().await?;
+        self.topology.declare(&channel).await.context("declaring the topology")?;
+        let prefetch = u16::try_from(self.slots).unwrap_or(u16::MAX);
+        channel.basic_qos(prefetch, BasicQosOptions::default()).await?;
+        let mut consumer = channel
+            .basic_consume(
+                self.topology.jobs_queue.as_str().into(),
+                format!("ipscopy-worker-{}", uuid::Uuid::new_v4()).into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        tracing::info!(queue = %self.topology.jobs_queue, slots = self.slots, "worker consuming");
+        loop {
+            let delivery = tokio::select! {
+                () = shutdown.cancelled() => {
+                    // Unacked deliveries not yet started go back to the queue when the channel closes.
+                    in_flight.close();
+                    in_flight.wait().await;
+                    let _ = channel.close(200, "shutdown".into()).await;
+                    return Ok(());
+                }
+                next = consumer.next() => match next {
+                    Some(delivery) => delivery?,
+                    None => anyhow::bail!("the broker cancelled the consumer"),
+                },
+            };
+            let ctx = self.ctx.clone();
+            in_flight.spawn(handle(ctx, delivery));
+        }
+    }
+}
+
+async fn handle(ctx: JobContext, delivery: Delivery) {
+    let Ok(JobMessage { job_id }) = serde_json::from_slice(&delivery.data) else {
+        tracing::error!(body = %String::from_utf8_lossy(&delivery.data), "dead-lettering a malformed job message");
+        let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
+        return;
+    };
+    // A panic inside the job stays inside its task; the delivery then goes back to the queue
+    // and counts towards the delivery limit that dead-letters a crash loop.
+    let outcome = tokio::spawn(execute::run(ctx, job_id)).await;
+    let acked = match outcome {
+        Ok(Ok(_)) => delivery.ack(BasicAckOptions::default()).await,
+        Ok(Err(e)) => {
+            tracing::warn!(job_id, error = format!("{e:#}"), "job outcome not recorded; requeueing");
+            tokio::time::sleep(RECONNECT_DELAY).await;
+            delivery.reject(BasicRejectOptions { requeue: true }).await
+        }
+        Err(panic) => {
+            tracing::error!(job_id, error = %panic, "job panicked; requeueing");
+            delivery.reject(BasicRejectOptions { requeue: true }).await
+        }
+    };
+    if let Err(e) = acked {
+        tracing::warn!(job_id, error = %e, "could not acknowledge the delivery; it will be redelivered");
+    }
+}

@@ -1,0 +1,211 @@
+use std::{path::PathBuf, time::Duration};
+
+use ipscopy::{
+    admin,
+    app::{self, Roles, Running},
+    config::{AmqpSettings, DbSettings, HttpSettings, S3Settings, Settings, WorkerSettings},
+    domain::{AssetHandle, CompanyHandle, FolderPath, Role},
+    queue::Topology,
+};
+use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
+use serde_json::{Value, json};
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The server PostgreSQL runs on; each test makes its own database there.
+fn postgres_server() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+fn amqp_url() -> String {
+    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// A running ipscopy with one company, a folder and a user who is an IpsUser there.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub pool: PgPool,
+    pub running: Option<Running>,
+    pub company: CompanyHandle,
+    pub folder: FolderPath,
+    pub email: String,
+    db_name: String,
+    prefix: String,
+    shutdown: CancellationToken,
+    _data: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let db_name = format!("ipscopy_test_{id}");
+    let prefix = format!("ipscopy-test-{id}");
+    let data = tempfile::tempdir().expect("temp dir");
+    let settings = Settings {
+        db: DbSettings { database_url: format!("{}/{db_name}", postgres_server()), db_max_connections: 8 },
+        amqp: AmqpSettings { amqp_url: amqp_url(), queue_prefix: prefix.clone() },
+        s3: S3Settings {
+            s3_endpoint: None,
+            s3_bucket: "ipscopy-test".into(),
+            aws_access_key_id: "test-key".into(),
+            aws_secret_access_key: "test-secret".into(),
+            aws_region: "us-east-1".into(),
+            data_dir: data.path().to_path_buf(),
+        },
+        http: HttpSettings { http_addr: "127.0.0.1:0".parse().unwrap() },
+        worker: WorkerSettings { worker_concurrency: 2, max_attempts: 3 },
+    };
+    let shutdown = CancellationToken::new();
+    let running = app::start(&settings, Roles { api: true, worker: true }, shutdown.clone())
+        .await
+        .expect("the app starts");
+    let pool = running.pool.clone();
+    let company = admin::add_company(&pool, "Acme").await.expect("company");
+    let folder = admin::add_folder(&pool, company, "/copies").await.expect("folder");
+    let email = "ann@acme.example".to_string();
+    admin::add_user(&pool, &email, PASSWORD, None).await.expect("user");
+    admin::add_member(&pool, company, &email, Role::IpsUser).await.expect("membership");
+    TestApp {
+        base: format!("http://{}", running.http_addr.expect("api role")),
+        http: reqwest::Client::new(),
+        pool,
+        running: Some(running),
+        company,
+        folder,
+        email,
+        db_name,
+        prefix,
+        shutdown,
+        _data: data,
+    }
+}
+
+impl TestApp {
+    /// Stores a fixture as a ready source image in the test company's folder.
+    pub async fn add_image(&self, name: &str, fixture_name: &str) -> AssetHandle {
+        let storage = &self.running.as_ref().expect("running").storage;
+        admin::add_image(&self.pool, storage, self.company, &self.folder, name, fixture(fixture_name))
+            .await
+            .expect("source image stored")
+    }
+
+    /// A copy request body for the test company and folder.
+    pub fn copy_body(&self, source: AssetHandle, name: &str, url_modifier: &str) -> Value {
+        json!({
+            "companyHandle": self.company.to_string(),
+            "assetHandle": source.to_string(),
+            "folderHandle": self.folder.to_string(),
+            "name": name,
+            "urlModifier": url_modifier,
+        })
+    }
+
+    /// POSTs a copy as the test user; returns status and body.
+    pub async fn submit(&self, body: &Value) -> (u16, Value) {
+        self.submit_as(&self.email, PASSWORD, body).await
+    }
+
+    pub async fn submit_as(&self, email: &str, password: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}/v1/copies", self.base))
+            .basic_auth(email, Some(password))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent");
+        (response.status().as_u16(), response.json().await.expect("JSON body"))
+    }
+
+    /// GETs a path as the test user; returns status and body.
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        self.get_json_as(&self.email, path).await
+    }
+
+    pub async fn get_json_as(&self, email: &str, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .basic_auth(email, Some(PASSWORD))
+            .send()
+            .await
+            .expect("request sent");
+        (response.status().as_u16(), response.json().await.expect("JSON body"))
+    }
+
+    /// Polls a job until it is final; panics after 60 s.
+    pub async fn wait_for_job(&self, job_handle: &str) -> Value {
+        let path = format!("/v1/jobs/{}", encode(job_handle));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let (status, job) = self.get_json(&path).await;
+            assert_eq!(status, 200, "{job}");
+            if matches!(job["state"].as_str(), Some("succeeded" | "failed")) {
+                return job;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "job still {} after 60 s", job["state"]);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Fetches an asset's content: content type and bytes.
+    pub async fn content(&self, asset_handle: &str) -> (u16, String, Vec<u8>) {
+        let response = self
+            .http
+            .get(format!("{}/v1/assets/{}/content", self.base, encode(asset_handle)))
+            .basic_auth(&self.email, Some(PASSWORD))
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (status, content_type, response.bytes().await.expect("body").to_vec())
+    }
+
+    /// Adds another user with `role` in `company`.
+    pub async fn add_member(&self, email: &str, company: CompanyHandle, role: Role) {
+        admin::add_user(&self.pool, email, PASSWORD, None).await.expect("user");
+        admin::add_member(&self.pool, company, email, role).await.expect("membership");
+    }
+
+    /// Stops the app, then deletes the test's database, queues and exchange.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(running) = self.running.take() {
+            running.wait().await;
+        }
+        let topology = Topology::new(&self.prefix);
+        if let Ok(connection) = ipscopy::queue::connect(&amqp_url(), "ipscopy-test-cleanup").await {
+            if let Ok(channel) = connection.create_channel().await {
+                for queue in [&topology.jobs_queue, &topology.dead_queue] {
+                    let _ = channel.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await;
+                }
+                let _ = channel
+                    .exchange_delete(topology.dead_exchange.as_str().into(), ExchangeDeleteOptions::default())
+                    .await;
+            }
+            let _ = connection.close(200, "done".into()).await;
+        }
+        if let Ok(mut conn) = PgConnection::connect(&format!("{}/postgres", postgres_server())).await {
+            let _ = sqlx::query(&format!("drop database if exists \"{}\" with (force)", self.db_name))
+                .execute(&mut conn)
+                .await;
+        }
+    }
+}
+
+/// Percent-encodes a handle for a URL path (`|` is not allowed there).
+pub fn encode(handle: &str) -> String {
+    handle.replace('|', "%7C").replace('/', "%2F")
+}

@@ -1,0 +1,7 @@
+//! Integration tests: each test starts the whole system (API, worker, relay, embedded S3) on
+//! its own database and queue names, against the real PostgreSQL and RabbitMQ.
+
+mod auth;
+mod copies;
+mod helpers;
+mod jobs;
