@@ -1,6 +1,6 @@
 //! Builds and runs the roles of one process; shuts them down in order.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use ipscopy_render::Limits;
@@ -15,7 +15,8 @@ use crate::{
     http::{self, AppState},
     queue::{Relay, Topology},
     storage::{EmbeddedStore, Storage},
-    worker::{JobContext, Worker},
+    webhook::{self, AddressPolicy},
+    worker::{JobContext, Timing, Worker, rescue_stale_jobs},
 };
 
 /// Which roles a process plays.
@@ -90,6 +91,11 @@ pub async fn start(
     let relay = Relay::new(pool.clone(), settings.amqp.amqp_url.clone(), topology.clone());
     let tasks = TaskTracker::new();
     tasks.spawn(relay.clone().run(shutdown.clone()));
+    let stale_after = Duration::from_millis(settings.worker.stale_after_ms);
+    tasks.spawn(rescue_stale_jobs(pool.clone(), relay.clone(), stale_after, shutdown.clone()));
+    // Like the relay, every process sends webhooks, so events flow whichever processes are up.
+    let sender = webhook::Sender::new(pool.clone(), &settings.webhook)?;
+    tasks.spawn(sender.run(shutdown.clone()));
 
     let mut http_addr = None;
     if roles.api {
@@ -104,6 +110,7 @@ pub async fn start(
                 pool: pool.clone(),
                 relay: relay.clone(),
                 max_attempts: settings.worker.max_attempts,
+                webhook_policy: AddressPolicy::new(settings.webhook.webhook_allowed_networks.clone()),
             },
             broker: relay.health(),
         };
@@ -125,10 +132,16 @@ pub async fn start(
                 storage: storage.clone(),
                 limits: Arc::new(Limits::default()),
                 relay: relay.clone(),
+                timing: Timing {
+                    heartbeat_interval: Duration::from_millis(settings.worker.heartbeat_interval_ms.max(10)),
+                    render_timeout: Duration::from_millis(settings.worker.render_timeout_ms),
+                    retry_delay_scale: settings.worker.retry_delay_scale.max(0.0),
+                },
             },
             amqp_url: settings.amqp.amqp_url.clone(),
             topology,
             slots: settings.worker.slots(),
+            shutdown_timeout: Duration::from_millis(settings.worker.shutdown_timeout_ms),
         };
         tasks.spawn(worker.run(shutdown.clone()));
     }

@@ -4,6 +4,9 @@
 use std::{fmt, net::SocketAddr, path::PathBuf};
 
 use clap::Args;
+use ipnet::IpNet;
+
+use crate::webhook::schedule::{DEFAULT_SCHEDULE, RetrySchedule};
 
 /// PostgreSQL settings.
 #[derive(Args, Clone)]
@@ -67,6 +70,22 @@ pub struct WorkerSettings {
     /// Attempts a job gets before a transient error fails it for good.
     #[arg(long, env = "IPSCOPY_MAX_ATTEMPTS", default_value_t = 10)]
     pub max_attempts: u32,
+    /// How often a running job records that its worker is alive, in milliseconds.
+    #[arg(long, env = "IPSCOPY_HEARTBEAT_INTERVAL_MS", default_value_t = 5_000)]
+    pub heartbeat_interval_ms: u64,
+    /// A running job without a heartbeat for this long is rescued and run again, in milliseconds.
+    #[arg(long, env = "IPSCOPY_STALE_AFTER_MS", default_value_t = 60_000)]
+    pub stale_after_ms: u64,
+    /// A render taking longer fails its job (`RenderTimeout`), in milliseconds.
+    #[arg(long, env = "IPSCOPY_RENDER_TIMEOUT_MS", default_value_t = 120_000)]
+    pub render_timeout_ms: u64,
+    /// On shutdown, how long in-flight jobs may take to finish before they are left to be
+    /// redelivered, in milliseconds.
+    #[arg(long, env = "IPSCOPY_SHUTDOWN_TIMEOUT_MS", default_value_t = 30_000)]
+    pub shutdown_timeout_ms: u64,
+    /// Multiplies the retry backoff schedule (5 s, 30 s, 2 min, …); below 1 only for tests.
+    #[arg(long, env = "IPSCOPY_RETRY_DELAY_SCALE", default_value_t = 1.0)]
+    pub retry_delay_scale: f64,
 }
 
 impl WorkerSettings {
@@ -76,6 +95,52 @@ impl WorkerSettings {
             self.worker_concurrency
         } else {
             std::thread::available_parallelism().map_or(2, |n| n.get())
+        }
+    }
+}
+
+/// Webhook sender settings.
+#[derive(Args, Clone, Debug)]
+pub struct WebhookSettings {
+    /// Comma-separated CIDRs webhooks may reach although they are not public
+    /// (e.g. `10.20.0.0/16,127.0.0.1/32`); by default only public addresses are reachable.
+    #[arg(long, env = "IPSCOPY_WEBHOOK_ALLOWED_NETWORKS", value_delimiter = ',')]
+    pub webhook_allowed_networks: Vec<IpNet>,
+    /// Waits between the attempts of a failing delivery, after the immediate first one.
+    #[arg(long, env = "IPSCOPY_WEBHOOK_RETRY_SCHEDULE", default_value = DEFAULT_SCHEDULE)]
+    pub webhook_retry_schedule: RetrySchedule,
+    /// Seconds a receiver has to answer an attempt.
+    #[arg(long, env = "IPSCOPY_WEBHOOK_TIMEOUT_SECS", default_value_t = WebhookSettings::TIMEOUT_SECS)]
+    pub webhook_timeout_secs: f64,
+    /// Deliveries in flight at once to one endpoint, across every process.
+    #[arg(long, env = "IPSCOPY_WEBHOOK_ENDPOINT_CONCURRENCY", default_value_t = WebhookSettings::ENDPOINT_CONCURRENCY)]
+    pub webhook_endpoint_concurrency: u32,
+    /// Deliveries in flight at once in this process.
+    #[arg(long, env = "IPSCOPY_WEBHOOK_SENDERS", default_value_t = WebhookSettings::SENDERS)]
+    pub webhook_senders: usize,
+    /// An endpoint whose every attempt failed for this many hours is disabled.
+    #[arg(long, env = "IPSCOPY_WEBHOOK_DISABLE_AFTER_HOURS", default_value_t = WebhookSettings::DISABLE_AFTER_HOURS)]
+    pub webhook_disable_after_hours: f64,
+}
+
+impl WebhookSettings {
+    const TIMEOUT_SECS: f64 = 15.0;
+    const ENDPOINT_CONCURRENCY: u32 = 4;
+    const SENDERS: usize = 32;
+    /// Five days, as Svix.
+    const DISABLE_AFTER_HOURS: f64 = 120.0;
+}
+
+impl Default for WebhookSettings {
+    /// The command-line defaults.
+    fn default() -> Self {
+        Self {
+            webhook_allowed_networks: Vec::new(),
+            webhook_retry_schedule: RetrySchedule::default(),
+            webhook_timeout_secs: Self::TIMEOUT_SECS,
+            webhook_endpoint_concurrency: Self::ENDPOINT_CONCURRENCY,
+            webhook_senders: Self::SENDERS,
+            webhook_disable_after_hours: Self::DISABLE_AFTER_HOURS,
         }
     }
 }
@@ -93,6 +158,8 @@ pub struct Settings {
     pub http: HttpSettings,
     #[command(flatten)]
     pub worker: WorkerSettings,
+    #[command(flatten)]
+    pub webhook: WebhookSettings,
 }
 
 /// Hides the password part of a URL so settings can be logged.
@@ -118,6 +185,7 @@ impl fmt::Debug for Settings {
             .field("data_dir", &self.s3.data_dir)
             .field("http_addr", &self.http.http_addr)
             .field("worker_slots", &self.worker.slots())
+            .field("webhook", &self.webhook)
             .finish_non_exhaustive()
     }
 }

@@ -26,6 +26,9 @@ pub struct CopyRequest {
     pub name: String,
     #[serde(default)]
     pub url_modifier: String,
+    /// Where to POST this copy's signed `copy.*` event, besides the company's endpoints.
+    #[serde(default)]
+    pub callback_url: Option<String>,
 }
 
 /// An accepted copy: the reserved asset and the job that will render it.
@@ -41,6 +44,8 @@ pub struct Copier {
     pub pool: PgPool,
     pub relay: Relay,
     pub max_attempts: u32,
+    /// The addresses webhooks may reach, which a callbackUrl is checked against.
+    pub webhook_policy: crate::webhook::AddressPolicy,
 }
 
 impl Copier {
@@ -63,9 +68,22 @@ impl Copier {
         names::validate("name", &request.name)?;
         ipscopy_render::parse(&request.url_modifier)
             .map_err(|e| Fault::invalid_parameter(format!("urlModifier is invalid: {e}")))?;
+        if let Some(url) = &request.callback_url {
+            self.webhook_policy
+                .check_registration(url)
+                .await
+                .map_err(|refused| Fault::invalid_parameter(format!("callbackUrl {refused}")))?;
+        }
 
         let source_row = db::assets::find(&self.pool, source.0).await?;
+        let source_in_trash = db::assets::in_trash(&self.pool, source.0).await?;
         match source_row {
+            Some(a) if a.company_id == company.0 && source_in_trash => {
+                return Err(Fault::invalid_parameter(format!(
+                    "asset {source} is in the trash; restore it with restoreAssetsFromTrash first"
+                ))
+                .into());
+            }
             Some(a) if a.company_id == company.0 && a.r#type == "Image" && a.state == "ready" => {}
             Some(a) if a.company_id == company.0 && a.state == "pending" => {
                 return Err(Fault::invalid_parameter(format!("asset {source} is not rendered yet")).into());
@@ -106,6 +124,7 @@ impl Copier {
             &request.url_modifier,
             self.max_attempts,
             caller.user_id,
+            request.callback_url.as_deref(),
         )
         .await?;
         db::outbox::insert(&mut *tx, job_id, None).await?;

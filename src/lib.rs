@@ -14,8 +14,10 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod queue;
+pub mod soap;
 pub mod storage;
 pub mod telemetry;
+pub mod webhook;
 pub mod worker;
 
 /// The render engine, pure and I/O-free.

@@ -25,7 +25,8 @@ pub struct RenderArgs {
 
 /// Renders every file in one process and prints one line per result; fails if any file failed.
 pub fn run(args: RenderArgs) -> anyhow::Result<()> {
-    let modifier = ipscopy_render::parse(&args.modifier).map_err(|e| anyhow::anyhow!("invalid urlModifier: {e}"))?;
+    let modifier =
+        ipscopy_render::parse(&args.modifier).map_err(|e| anyhow::anyhow!("invalid urlModifier: {e}"))?;
     if args.out.is_some() && args.files.len() != 1 {
         bail!("--out takes a single input file; use --out-dir for {} files", args.files.len());
     }
@@ -37,9 +38,11 @@ pub fn run(args: RenderArgs) -> anyhow::Result<()> {
     let mut failures = 0;
     for file in &args.files {
         let started = Instant::now();
-        let result = std::fs::read(file)
-            .with_context(|| format!("reading {}", file.display()))
-            .and_then(|bytes| ipscopy_render::render(&bytes, &modifier, &limits).map_err(|e| anyhow::anyhow!("{} ({})", e, e.code())));
+        let result =
+            std::fs::read(file).with_context(|| format!("reading {}", file.display())).and_then(|bytes| {
+                ipscopy_render::render(&bytes, &modifier, &limits)
+                    .map_err(|e| anyhow::anyhow!("{} ({})", e, e.code()))
+            });
         let rendered = match result {
             Ok(r) => r,
             Err(e) => {
@@ -48,7 +51,8 @@ pub fn run(args: RenderArgs) -> anyhow::Result<()> {
                 continue;
             }
         };
-        let target = args.out.clone().or_else(|| args.out_dir.as_ref().map(|d| d.join(output_name(file, ext))));
+        let target =
+            args.out.clone().or_else(|| args.out_dir.as_ref().map(|d| d.join(output_name(file, ext))));
         if let Some(path) = &target {
             std::fs::write(path, &rendered.bytes).with_context(|| format!("writing {}", path.display()))?;
         }
@@ -72,4 +76,14 @@ pub fn run(args: RenderArgs) -> anyhow::Result<()> {
 fn output_name(file: &Path, ext: &str) -> String {
     let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "copy".into());
     format!("{stem}.{ext}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_are_named_after_the_source_with_the_output_extension() {
+        assert_eq!(output_name(Path::new("/photos/IMG_1.jpeg"), "webp"), "IMG_1.webp");
+    }
 }

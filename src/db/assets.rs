@@ -103,3 +103,67 @@ pub async fn mark_failed(db: impl PgExecutor<'_>, asset_id: i64) -> sqlx::Result
     .await?;
     Ok(())
 }
+
+/// Whether an asset sits in the trash (emptied or not); false for an unknown asset.
+pub async fn in_trash(db: impl PgExecutor<'_>, asset_id: i64) -> sqlx::Result<bool> {
+    let state: Option<String> = sqlx::query_scalar("select trash_state from assets where asset_id = $1")
+        .bind(asset_id)
+        .fetch_optional(db)
+        .await?;
+    Ok(state.is_some_and(|s| s != "NotInTrash"))
+}
+
+/// Moves an asset of the company from trash state `from` to `to`. Returns the state it was
+/// in (`None` if the company has no such asset); it moved only if that state was `from`.
+pub async fn move_trash_state(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    asset_id: i64,
+    from: &str,
+    to: &str,
+    user_id: i64,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "with old as (
+             select asset_id, trash_state from assets
+             where company_id = $1 and asset_id = $2 and state <> 'failed' for update
+         ), moved as (
+             update assets a set trash_state = $4, modified_by = $5, updated_at = now(),
+                    trashed_at = case when $4 = 'NotInTrash' then null else now() end
+             from old where a.asset_id = old.asset_id and old.trash_state = $3
+             returning a.asset_id
+         )
+         select trash_state from old",
+    )
+    .bind(company_id)
+    .bind(asset_id)
+    .bind(from)
+    .bind(to)
+    .bind(user_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Sets the Image Serving modifiers of an asset of the company; false if it has no such asset.
+pub async fn set_url_modifiers(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    asset_id: i64,
+    url_modifier: &str,
+    url_post_apply_modifier: &str,
+    user_id: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "update assets set url_modifier = $3, url_post_apply_modifier = $4, modified_by = $5,
+                updated_at = now()
+         where company_id = $1 and asset_id = $2 and state <> 'failed'",
+    )
+    .bind(company_id)
+    .bind(asset_id)
+    .bind(url_modifier)
+    .bind(url_post_apply_modifier)
+    .bind(user_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

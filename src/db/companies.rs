@@ -35,3 +35,11 @@ pub async fn find(db: impl PgExecutor<'_>, company_id: i64) -> sqlx::Result<Opti
         .fetch_optional(db)
         .await
 }
+
+/// A company by its exact name.
+pub async fn find_by_name(db: impl PgExecutor<'_>, name: &str) -> sqlx::Result<Option<CompanyRow>> {
+    sqlx::query_as("select company_id, name, root_path from companies where name = $1")
+        .bind(name)
+        .fetch_optional(db)
+        .await
+}

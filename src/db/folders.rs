@@ -18,3 +18,23 @@ pub async fn find(db: impl PgExecutor<'_>, company_id: i64, path: &str) -> sqlx:
         .fetch_optional(db)
         .await
 }
+
+/// A folder as IPS lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FolderRow {
+    pub folder_id: i64,
+    pub path: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The company's folders at or under `path` (a handle ending in `/`), in path order.
+pub async fn list_under(db: impl PgExecutor<'_>, company_id: i64, path: &str) -> sqlx::Result<Vec<FolderRow>> {
+    let pattern = format!("{}%", path.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    sqlx::query_as(
+        "select folder_id, path, created_at from folders where company_id = $1 and path like $2 order by path",
+    )
+    .bind(company_id)
+    .bind(pattern)
+    .fetch_all(db)
+    .await
+}

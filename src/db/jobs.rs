@@ -19,11 +19,12 @@ pub struct JobRow {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    pub cancel_requested: bool,
 }
 
 const COLUMNS: &str = "job_id, company_id, state, source_asset_id, target_asset_id, url_modifier, attempts,
     max_attempts, error_code, error_reason, attempt_errors, next_attempt_at, created_at, started_at,
-    finished_at, updated_at";
+    finished_at, updated_at, cancel_requested";
 
 pub async fn insert(
     db: impl PgExecutor<'_>,
@@ -33,10 +34,12 @@ pub async fn insert(
     url_modifier: &str,
     max_attempts: u32,
     created_by: i64,
+    callback_url: Option<&str>,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(
-        "insert into jobs (company_id, state, source_asset_id, target_asset_id, url_modifier, max_attempts, created_by)
-         values ($1, 'queued', $2, $3, $4, $5, $6) returning job_id",
+        "insert into jobs (company_id, state, source_asset_id, target_asset_id, url_modifier, max_attempts, created_by,
+                           callback_url)
+         values ($1, 'queued', $2, $3, $4, $5, $6, $7) returning job_id",
     )
     .bind(company_id)
     .bind(source_asset_id)
@@ -44,6 +47,7 @@ pub async fn insert(
     .bind(url_modifier)
     .bind(max_attempts as i32)
     .bind(created_by)
+    .bind(callback_url)
     .fetch_one(db)
     .await
 }
@@ -131,4 +135,94 @@ pub async fn schedule_retry(
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Records that the running attempt is alive; returns whether a cancel was requested, or
+/// `None` if the job is no longer in that attempt.
+pub async fn heartbeat(db: impl PgExecutor<'_>, job_id: i64, attempt: i32) -> sqlx::Result<Option<bool>> {
+    sqlx::query_scalar(
+        "update jobs set heartbeat_at = now() where job_id = $1 and state = 'running' and attempts = $2
+         returning cancel_requested",
+    )
+    .bind(job_id)
+    .bind(attempt)
+    .fetch_optional(db)
+    .await
+}
+
+/// What a cancel request did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// The job was queued and is now cancelled.
+    Cancelled,
+    /// The job is running; it stops at its next stage boundary.
+    Requested,
+    /// The job had already ended in this state.
+    AlreadyFinal(&'static str),
+}
+
+/// Cancels a queued job at once, or asks a running one to stop. Call inside a transaction: the
+/// job row is locked so a worker's claim cannot slip between the check and the change. Returns
+/// the job row when it was cancelled here, so the caller can release its asset in the same
+/// transaction.
+pub async fn cancel(db: &mut sqlx::PgConnection, job_id: i64) -> sqlx::Result<(CancelOutcome, Option<JobRow>)> {
+    let state: Option<String> = sqlx::query_scalar("select state from jobs where job_id = $1 for update")
+        .bind(job_id)
+        .fetch_optional(&mut *db)
+        .await?;
+    match state.as_deref() {
+        Some("queued") => {
+            let row: JobRow = sqlx::query_as(&format!(
+                "update jobs set state = 'cancelled', finished_at = now(), updated_at = now(), next_attempt_at = null
+                 where job_id = $1 returning {COLUMNS}"
+            ))
+            .bind(job_id)
+            .fetch_one(&mut *db)
+            .await?;
+            sqlx::query("delete from outbox where job_id = $1").bind(job_id).execute(&mut *db).await?;
+            Ok((CancelOutcome::Cancelled, Some(row)))
+        }
+        Some("running") => {
+            sqlx::query("update jobs set cancel_requested = true, updated_at = now() where job_id = $1")
+                .bind(job_id)
+                .execute(&mut *db)
+                .await?;
+            Ok((CancelOutcome::Requested, None))
+        }
+        Some("succeeded") => Ok((CancelOutcome::AlreadyFinal("succeeded"), None)),
+        Some("failed") => Ok((CancelOutcome::AlreadyFinal("failed"), None)),
+        _ => Ok((CancelOutcome::AlreadyFinal("cancelled"), None)),
+    }
+}
+
+/// Ends the running attempt as cancelled; false if the job was no longer in it.
+pub async fn finish_cancelled(db: impl PgExecutor<'_>, job_id: i64, attempt: i32) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "update jobs set state = 'cancelled', finished_at = now(), updated_at = now()
+         where job_id = $1 and state = 'running' and attempts = $2",
+    )
+    .bind(job_id)
+    .bind(attempt)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Puts running jobs whose worker stopped sending heartbeats for `stale_ms` back in the queue,
+/// with an outbox row each; returns how many were rescued.
+pub async fn rescue_stale(db: impl PgExecutor<'_>, stale_ms: i64) -> sqlx::Result<u64> {
+    let rescued = sqlx::query(
+        "with rescued as (
+             update jobs set state = 'queued', next_attempt_at = null, updated_at = now(),
+                    attempt_errors = attempt_errors || jsonb_build_array(jsonb_build_object(
+                        'attempt', attempts, 'code', 'WorkerLost',
+                        'reason', 'the worker stopped sending heartbeats', 'at', now()))
+             where state = 'running' and heartbeat_at < now() - make_interval(secs => $1 / 1000.0)
+             returning job_id)
+         insert into outbox (job_id) select job_id from rescued",
+    )
+    .bind(stale_ms as f64)
+    .execute(db)
+    .await?;
+    Ok(rescued.rows_affected())
 }

@@ -3,9 +3,12 @@
 pub mod assets;
 pub mod companies;
 pub mod folders;
+pub mod job_status;
 pub mod jobs;
 pub mod outbox;
+pub mod search;
 pub mod users;
+pub mod webhooks;
 
 use std::{str::FromStr, time::Duration};
 

@@ -66,3 +66,32 @@ pub async fn active_role(
         .fetch_optional(db)
         .await
 }
+
+pub async fn find_by_id(db: impl PgExecutor<'_>, user_id: i64) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as("select user_id, email, password_hash, default_role from users where user_id = $1")
+        .bind(user_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// A user's membership of one company, with the company.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MembershipRow {
+    pub company_id: i64,
+    pub company_name: String,
+    pub root_path: String,
+    pub role: String,
+    pub is_active: bool,
+}
+
+/// Every membership of a user, active or not, by company id.
+pub async fn memberships(db: impl PgExecutor<'_>, user_id: i64) -> sqlx::Result<Vec<MembershipRow>> {
+    sqlx::query_as(
+        "select c.company_id, c.name as company_name, c.root_path, m.role, m.is_active
+         from memberships m join companies c using (company_id)
+         where m.user_id = $1 order by c.company_id",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}

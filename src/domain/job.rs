@@ -2,13 +2,14 @@
 
 use std::{fmt, str::FromStr};
 
-/// Where a copy job is. `Succeeded` and `Failed` are final.
+/// Where a copy job is. `Succeeded`, `Failed` and `Cancelled` are final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobState {
     Queued,
     Running,
     Succeeded,
     Failed,
+    Cancelled,
 }
 
 impl JobState {
@@ -18,11 +19,12 @@ impl JobState {
             JobState::Running => "running",
             JobState::Succeeded => "succeeded",
             JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
         }
     }
 
     pub fn is_final(self) -> bool {
-        matches!(self, JobState::Succeeded | JobState::Failed)
+        matches!(self, JobState::Succeeded | JobState::Failed | JobState::Cancelled)
     }
 }
 
@@ -41,6 +43,7 @@ impl FromStr for JobState {
             "running" => JobState::Running,
             "succeeded" => JobState::Succeeded,
             "failed" => JobState::Failed,
+            "cancelled" => JobState::Cancelled,
             other => return Err(format!("unknown job state {other:?}")),
         })
     }

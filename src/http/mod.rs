@@ -6,6 +6,7 @@ mod copies;
 mod error;
 mod health;
 mod jobs;
+mod webhooks;
 
 use axum::Router;
 use sqlx::PgPool;
@@ -34,7 +35,9 @@ pub fn router(state: AppState) -> Router {
         .merge(jobs::router())
         .merge(assets::router())
         .merge(health::router())
+        .merge(webhooks::router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(crate::soap::router())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

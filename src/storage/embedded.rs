@@ -23,13 +23,25 @@ impl EmbeddedStore {
         secret_key: &str,
         shutdown: CancellationToken,
     ) -> anyhow::Result<Self> {
+        Self::start_at(root, access_key, secret_key, ([127, 0, 0, 1], 0).into(), shutdown).await
+    }
+
+    /// Serves the objects under `root` on `addr`. When `shutdown` fires, the listener and every
+    /// open connection close.
+    pub async fn start_at(
+        root: &Path,
+        access_key: &str,
+        secret_key: &str,
+        addr: SocketAddr,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Self> {
         std::fs::create_dir_all(root)?;
         let fs = s3s_fs::FileSystem::new(root)
             .map_err(|e| anyhow::anyhow!("opening {}: {e:?}", root.display()))?;
         let mut builder = S3ServiceBuilder::new(fs);
         builder.set_auth(SimpleAuth::from_single(access_key, secret_key.to_string()));
         let service = builder.build();
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         tokio::spawn(async move {
             let http = ConnBuilder::new(TokioExecutor::new());
@@ -47,8 +59,12 @@ impl EmbeddedStore {
                 // Without it every small GET waits ~40 ms on Nagle + delayed ACK.
                 let _ = socket.set_nodelay(true);
                 let conn = http.serve_connection(TokioIo::new(socket), service.clone()).into_owned();
+                let stop = shutdown.clone();
                 tokio::spawn(async move {
-                    let _ = conn.await;
+                    tokio::select! {
+                        _ = conn => {}
+                        () = stop.cancelled() => {}
+                    }
                 });
             }
         });

@@ -1,6 +1,7 @@
 //! The worker role: consumes job messages, runs each job, acks after the outcome is committed.
 
 mod execute;
+mod rescue;
 
 use std::{sync::Arc, time::Duration};
 
@@ -15,7 +16,8 @@ use lapin::{
 use sqlx::PgPool;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-pub use execute::Outcome;
+pub use execute::{Outcome, Timing};
+pub use rescue::rescue_stale_jobs;
 
 use crate::{
     queue::{JobMessage, Relay, Topology},
@@ -32,6 +34,7 @@ pub struct JobContext {
     pub limits: Arc<Limits>,
     /// Woken when a retry is scheduled, so the relay sees it.
     pub relay: Relay,
+    pub timing: Timing,
 }
 
 /// Consumes the jobs queue with a bounded number of jobs in flight.
@@ -42,6 +45,8 @@ pub struct Worker {
     /// Jobs run at once; also the RabbitMQ prefetch, so the broker never hands this worker more
     /// than it can start.
     pub slots: usize,
+    /// How long in-flight jobs may take to finish at shutdown.
+    pub shutdown_timeout: Duration,
 }
 
 impl Worker {
@@ -58,8 +63,9 @@ impl Worker {
             }
         }
         in_flight.close();
-        tracing::info!(jobs = in_flight.len(), "worker draining in-flight jobs");
-        in_flight.wait().await;
+        if tokio::time::timeout(self.shutdown_timeout, in_flight.wait()).await.is_err() {
+            tracing::warn!(jobs = in_flight.len(), "worker stopped with jobs unfinished; they will run again");
+        }
         tracing::info!("worker stopped");
     }
 
@@ -83,9 +89,13 @@ impl Worker {
         loop {
             let delivery = tokio::select! {
                 () = shutdown.cancelled() => {
-                    // Unacked deliveries not yet started go back to the queue when the channel closes.
                     in_flight.close();
-                    in_flight.wait().await;
+                    tracing::info!(jobs = in_flight.len(), "worker draining in-flight jobs");
+                    if tokio::time::timeout(self.shutdown_timeout, in_flight.wait()).await.is_err() {
+                        // Their deliveries go back to the queue when the channel closes; the
+                        // rescuer re-runs their jobs once their heartbeats stop.
+                        tracing::warn!(jobs = in_flight.len(), "shutdown timeout reached; leaving jobs unfinished");
+                    }
                     let _ = channel.close(200, "shutdown".into()).await;
                     return Ok(());
                 }
@@ -110,6 +120,10 @@ async fn handle(ctx: JobContext, delivery: Delivery) {
     // and counts towards the delivery limit that dead-letters a crash loop.
     let outcome = tokio::spawn(execute::run(ctx, job_id)).await;
     let acked = match outcome {
+        Ok(Ok(Outcome::Unknown)) => {
+            tracing::error!(job_id, "dead-lettering a message for a job that does not exist");
+            delivery.reject(BasicRejectOptions { requeue: false }).await
+        }
         Ok(Ok(_)) => delivery.ack(BasicAckOptions::default()).await,
         Ok(Err(e)) => {
             tracing::warn!(job_id, error = format!("{e:#}"), "job outcome not recorded; requeueing");

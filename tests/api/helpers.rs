@@ -1,9 +1,12 @@
+// Shared by several test binaries; each uses a different subset.
+#![allow(dead_code)]
+
 use std::{path::PathBuf, time::Duration};
 
 use ipscopy::{
     admin,
     app::{self, Roles, Running},
-    config::{AmqpSettings, DbSettings, HttpSettings, S3Settings, Settings, WorkerSettings},
+    config::{AmqpSettings, DbSettings, HttpSettings, S3Settings, Settings, WebhookSettings, WorkerSettings},
     domain::{AssetHandle, CompanyHandle, FolderPath, Role},
     queue::Topology,
 };
@@ -37,18 +40,31 @@ pub struct TestApp {
     pub company: CompanyHandle,
     pub folder: FolderPath,
     pub email: String,
+    /// The settings the app was started with (a second process can reuse them).
+    pub settings: Settings,
     db_name: String,
     prefix: String,
     shutdown: CancellationToken,
     _data: tempfile::TempDir,
 }
 
+/// Starts every role with the test defaults.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts every role, with settings adjusted by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn(Roles { api: true, worker: true }, configure).await
+}
+
+/// Starts the given roles (the api role is required: tests talk to it).
+pub async fn spawn(roles: Roles, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let db_name = format!("ipscopy_test_{id}");
     let prefix = format!("ipscopy-test-{id}");
     let data = tempfile::tempdir().expect("temp dir");
-    let settings = Settings {
+    let mut settings = Settings {
         db: DbSettings { database_url: format!("{}/{db_name}", postgres_server()), db_max_connections: 8 },
         amqp: AmqpSettings { amqp_url: amqp_url(), queue_prefix: prefix.clone() },
         s3: S3Settings {
@@ -60,10 +76,20 @@ pub async fn spawn_app() -> TestApp {
             data_dir: data.path().to_path_buf(),
         },
         http: HttpSettings { http_addr: "127.0.0.1:0".parse().unwrap() },
-        worker: WorkerSettings { worker_concurrency: 2, max_attempts: 3 },
+        worker: WorkerSettings {
+            worker_concurrency: 2,
+            max_attempts: 3,
+            heartbeat_interval_ms: 5_000,
+            stale_after_ms: 60_000,
+            render_timeout_ms: 60_000,
+            shutdown_timeout_ms: 10_000,
+            retry_delay_scale: 1.0,
+        },
+        webhook: WebhookSettings::default(),
     };
+    configure(&mut settings);
     let shutdown = CancellationToken::new();
-    let running = app::start(&settings, Roles { api: true, worker: true }, shutdown.clone())
+    let running = app::start(&settings, roles, shutdown.clone())
         .await
         .expect("the app starts");
     let pool = running.pool.clone();
@@ -82,6 +108,7 @@ pub async fn spawn_app() -> TestApp {
         email,
         db_name,
         prefix,
+        settings,
         shutdown,
         _data: data,
     }
@@ -147,7 +174,7 @@ impl TestApp {
         loop {
             let (status, job) = self.get_json(&path).await;
             assert_eq!(status, 200, "{job}");
-            if matches!(job["state"].as_str(), Some("succeeded" | "failed")) {
+            if matches!(job["state"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
                 return job;
             }
             assert!(tokio::time::Instant::now() < deadline, "job still {} after 60 s", job["state"]);
@@ -179,6 +206,11 @@ impl TestApp {
         admin::add_member(&self.pool, company, email, role).await.expect("membership");
     }
 
+    /// The test's exchange and queue names.
+    pub fn topology(&self) -> Topology {
+        Topology::new(&self.prefix)
+    }
+
     /// Stops the app, then deletes the test's database, queues and exchange.
     pub async fn stop(mut self) {
         self.shutdown.cancel();
@@ -208,4 +240,32 @@ impl TestApp {
 /// Percent-encodes a handle for a URL path (`|` is not allowed there).
 pub fn encode(handle: &str) -> String {
     handle.replace('|', "%7C").replace('/', "%2F")
+}
+
+impl TestApp {
+    /// Sends `method` to `path` as `email` with an optional JSON body; returns status and body
+    /// (`null` when the response has none).
+    pub async fn request_json_as(
+        &self,
+        email: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut request =
+            self.http.request(method, format!("{}{path}", self.base)).basic_auth(email, Some(PASSWORD));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.expect("body");
+        let value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("JSON body") };
+        (status, value)
+    }
+
+    /// POSTs JSON to `path` as the test user.
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.request_json_as(&self.email, reqwest::Method::POST, path, Some(body)).await
+    }
 }

@@ -3,5 +3,6 @@
 
 mod auth;
 mod copies;
+mod delivery;
 mod helpers;
 mod jobs;

@@ -34,7 +34,11 @@ fn engine(c: &mut Criterion) {
     }
     group.finish();
     c.bench_function("parse_real_world_preset", |b| {
-        b.iter(|| parse(black_box("wid=547&hei=547&fmt=jpeg&qlt=90%2C0&resMode=trilin&op_usm=0.8%2C1.0%2C6%2C0&iccEmbed=0")))
+        b.iter(|| {
+            parse(black_box(
+                "wid=547&hei=547&fmt=jpeg&qlt=90%2C0&resMode=trilin&op_usm=0.8%2C1.0%2C6%2C0&iccEmbed=0",
+            ))
+        })
     });
 }
 

@@ -205,6 +205,8 @@ fn tiff(img: &Raster, compression: Compression, carry: &Carry) -> Result<Vec<u8>
         Compression::Zip => C::Deflate(DeflateLevel::Balanced),
         _ => C::Uncompressed,
     };
+    // TIFF has no gray+alpha colour type in our writer; widen it to RGBA.
+    let img = if img.ch == 2 { expand_gray(img) } else { Cow::Borrowed(img) };
     let mut e = TiffEncoder::new(&mut out).map_err(enc)?.with_compression(c);
     macro_rules! write {
         ($ct:ty) => {{

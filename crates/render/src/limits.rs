@@ -33,7 +33,7 @@ impl Default for Limits {
 }
 
 fn mpixels(p: u64) -> String {
-    if p % 1_000_000 == 0 { format!("{} MPixel", p / 1_000_000) } else { format!("{p} pixel") }
+    if p.is_multiple_of(1_000_000) { format!("{} MPixel", p / 1_000_000) } else { format!("{p} pixel") }
 }
 
 impl Limits {

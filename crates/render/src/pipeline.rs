@@ -64,9 +64,8 @@ pub fn render(source: &[u8], modifier: &Modifier, limits: &Limits) -> Result<Ren
     let r = Renderer::new(modifier, &plan);
     let (img, icc, dpi) = r.pixels(source, &header)?;
     let img = r.finish(img);
-    let embeds_icc = !matches!(modifier.fmt.format, OutputFormat::Webp | OutputFormat::Gif);
-    let carry =
-        Carry { icc: icc.as_deref().filter(|_| embeds_icc), dpi: modifier.print_res.map(Dpi).or(dpi) };
+    let icc = icc.as_deref().filter(|p| keeps_profile(modifier, &img, p));
+    let carry = Carry { icc, dpi: modifier.print_res.map(Dpi).or(dpi) };
     let bytes = encode::encode(&img, modifier, &carry)?;
     if bytes.len() > limits.max_encoded_bytes {
         return Err(RenderError::LimitExceeded(format!(
@@ -76,6 +75,16 @@ pub fn render(source: &[u8], modifier: &Modifier, limits: &Limits) -> Result<Ren
         )));
     }
     Ok(Rendered { bytes, width: img.w, height: img.h, format: modifier.fmt.format })
+}
+
+/// Spec §7.5: the source profile is embedded when the format can hold one — but only if it
+/// describes the output's colour space (a CMYK or RGB profile on gray pixels would be wrong).
+fn keeps_profile(m: &Modifier, img: &Raster, profile: &[u8]) -> bool {
+    if matches!(m.fmt.format, OutputFormat::Webp | OutputFormat::Gif) {
+        return false;
+    }
+    let space = profile.get(16..20);
+    if img.ch <= 2 { space == Some(b"GRAY") } else { space == Some(b"RGB ") }
 }
 
 struct Renderer<'a> {
@@ -146,7 +155,10 @@ impl<'a> Renderer<'a> {
     fn cropped(&self, img: Raster) -> (Raster, Region) {
         let (sw, sh) = self.plan.source;
         let c = self.plan.crop;
-        if c.inside(sw, sh) {
+        let whole = c.x == 0 && c.y == 0 && (c.w, c.h) == (sw, sh);
+        let shrunk = (img.w, img.h) != (sw, sh);
+        if c.inside(sw, sh) && (whole || shrunk) {
+            // Only shrink-on-load leaves a (large, fractional) crop box to the resizer.
             let (kx, ky) = (f64::from(img.w) / f64::from(sw), f64::from(img.h) / f64::from(sh));
             let region = Region {
                 x: c.x as f64 * kx,
@@ -156,7 +168,8 @@ impl<'a> Renderer<'a> {
             };
             return (img, region);
         }
-        let cut = geometry::crop(&self.with_fill_channels(img), c, self.fill());
+        let img = if c.inside(sw, sh) { img } else { self.with_fill_channels(img) };
+        let cut = geometry::crop(&img, c, self.fill());
         let region = Region { x: 0.0, y: 0.0, w: f64::from(cut.w), h: f64::from(cut.h) };
         (cut, region)
     }
@@ -209,27 +222,13 @@ impl<'a> Renderer<'a> {
         self.view_window(layer, whole)
     }
 
-    /// Resamples only the part of the view-scaled image that lands in the output, then places it.
+    /// Scales to the view size and places the result in the output (padding or cropping it).
+    /// The whole view is resampled and then cut, rather than only the visible window: the
+    /// resizer's sub-pixel crop boxes read out of bounds on small upscales (found by the
+    /// property test), and the intermediate limits already bound the view's size.
     fn view_window(&self, img: Raster, region: Region) -> Result<Raster, RenderError> {
-        let p = self.plan;
-        let (vw, vh) = p.view;
-        let (ox, oy) = p.offset;
-        let x0 = (-ox).clamp(0, i64::from(vw));
-        let y0 = (-oy).clamp(0, i64::from(vh));
-        let x1 = (i64::from(p.output.0) - ox).clamp(x0, i64::from(vw));
-        let y1 = (i64::from(p.output.1) - oy).clamp(y0, i64::from(vh));
-        if x1 == x0 || y1 == y0 {
-            return Ok(Raster::filled(p.output.0, p.output.1, self.canvas_channels(img.ch), self.pad()));
-        }
-        let (sx, sy) = (region.w / f64::from(vw), region.h / f64::from(vh));
-        let window = Region {
-            x: region.x + x0 as f64 * sx,
-            y: region.y + y0 as f64 * sy,
-            w: (x1 - x0) as f64 * sx,
-            h: (y1 - y0) as f64 * sy,
-        };
-        let part = resample_owned(img, window, ((x1 - x0) as u32, (y1 - y0) as u32), self.m.res_mode)?;
-        Ok(self.place(part, (ox + x0, oy + y0)))
+        let scaled = resample_owned(img, region, self.plan.view, self.m.res_mode)?;
+        Ok(self.place(scaled, self.plan.offset))
     }
 
     fn pad(&self) -> Rgba {
@@ -263,6 +262,6 @@ impl<'a> Renderer<'a> {
             sharpen::unsharp(&mut img, usm);
         }
         img = if m.fmt.alpha { img.with_alpha() } else { img.flatten(m.bgc) };
-        if m.fmt.gray { img.to_gray() } else { img }
+        if m.fmt.gray { img.into_gray() } else { img }
     }
 }

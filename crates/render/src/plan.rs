@@ -303,6 +303,62 @@ mod tests {
         assert_eq!(place(500, 667, 1.0), -167);
     }
 
+    fn plan_for(modifier: &str, w: u32, h: u32) -> Plan {
+        build(&crate::parse(modifier).unwrap(), w, h, &Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn stretch_without_upscale_caps_each_axis_and_pads_centred() {
+        let p = plan_for("wid=300&hei=100&fit=stretch,0", 200, 150);
+        assert_eq!((p.view, p.output, p.offset), ((200, 100), (300, 100), (50, 0)));
+    }
+
+    #[test]
+    fn wrap_without_upscale_keeps_a_small_source() {
+        let p = plan_for("wid=800&hei=800&fit=wrap", 400, 300);
+        assert_eq!((p.view, p.output), ((400, 300), (400, 300)));
+    }
+
+    #[test]
+    fn hfit_crops_top_and_bottom_when_the_width_scale_overflows() {
+        let p = plan_for("wid=400&hei=200&fit=hfit", 2000, 1500);
+        assert_eq!((p.view, p.output, p.offset), ((400, 300), (400, 200), (0, -50)));
+    }
+
+    #[test]
+    fn fit_with_one_dimension_and_no_upscale_keeps_a_small_source() {
+        let p = plan_for("wid=800&fit=constrain", 400, 300);
+        assert_eq!(p.output, (400, 300));
+        assert_eq!(plan_for("wid=800&fit=constrain,1", 400, 300).output, (800, 600));
+    }
+
+    #[test]
+    fn an_oversized_dpr_is_scaled_back_to_the_side_limit_keeping_the_aspect() {
+        let p = plan_for("dpr=on,10&wid=2000&hei=1000", 2000, 1000);
+        assert_eq!(p.output, (16383, 8191));
+    }
+
+    #[test]
+    fn layer_transforms_chain_crop_scale_rotate_and_extend() {
+        let p = plan_for("crop=0,0,1000,500&scale=0.5&rotate=90&extend=1,2,3,4", 2000, 1500);
+        assert_eq!((p.crop.w, p.crop.h), (1000, 500));
+        assert_eq!(p.layer, (500, 250));
+        assert_eq!(p.rotated, (250, 500));
+        assert_eq!(p.composite, (254, 506));
+    }
+
+    #[test]
+    fn an_extend_that_removes_everything_is_refused() {
+        let e = build(&crate::parse("extend=-1000,0,-1000,0").unwrap(), 2000, 1500, &Limits::default()).unwrap_err();
+        assert!(e.to_string().starts_with("extend: the result would be 0×1500"), "{e}");
+    }
+
+    #[test]
+    fn an_oversized_intermediate_names_the_command_that_made_it() {
+        let e = build(&crate::parse("scale=40&wid=100").unwrap(), 2000, 1500, &Limits::default()).unwrap_err();
+        assert!(e.to_string().starts_with("scale: intermediate image 80000×60000"), "{e}");
+    }
+
     #[test]
     fn rotation_angles_normalise_to_quarter_turns_or_free_angles() {
         assert_eq!(rotation(-90.0), Rotation::Quarter(3));

@@ -63,7 +63,7 @@ impl Raster {
     }
 
     /// Rec. 601 luma, keeping alpha when present (RGB → gray, RGBA → gray+alpha).
-    pub fn to_gray(self) -> Self {
+    pub fn into_gray(self) -> Self {
         if self.ch < 3 {
             return self;
         }

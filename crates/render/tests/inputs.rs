@@ -240,6 +240,12 @@ fn the_source_icc_profile_is_kept_and_exif_and_xmp_are_dropped() {
 }
 
 #[test]
+fn an_rgb_profile_is_not_embedded_in_a_gray_copy() {
+    let r = run(HUBBLE, "wid=300&fmt=jpeg,gray");
+    assert!(!app_segments(&r.bytes).iter().any(|s| s.starts_with(b"ICC_PROFILE\0")));
+}
+
+#[test]
 fn print_resolution_is_written_into_png_and_tiff() {
     let png_copy = run(ROCKET, "wid=100&fmt=png&printRes=300");
     let at = png_copy.bytes.windows(4).position(|w| w == b"pHYs").expect("a pHYs chunk");
@@ -266,6 +272,7 @@ fn every_output_format_decodes_at_the_reported_size() {
         ("tif", OutputFormat::Tiff),
         ("tif-alpha", OutputFormat::Tiff),
         ("tif,gray,zip", OutputFormat::Tiff),
+        ("tif-alpha,gray", OutputFormat::Tiff),
         ("png,gray", OutputFormat::Png),
         ("png-alpha,gray", OutputFormat::Png),
     ] {

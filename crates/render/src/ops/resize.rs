@@ -38,17 +38,33 @@ fn algorithm(mode: ResMode, upscaling: bool) -> ResizeAlg {
 }
 
 fn is_identity(src: &Raster, region: Region, size: (u32, u32)) -> bool {
-    let whole = region.x == 0.0 && region.y == 0.0 && region.w == f64::from(src.w) && region.h == f64::from(src.h);
+    let whole =
+        region.x == 0.0 && region.y == 0.0 && region.w == f64::from(src.w) && region.h == f64::from(src.h);
     whole && size == (src.w, src.h)
 }
 
 /// Like [`resample`], but hands the source back untouched when nothing changes (no copy).
-pub(crate) fn resample_owned(src: Raster, region: Region, size: (u32, u32), mode: ResMode) -> Result<Raster, RenderError> {
+pub(crate) fn resample_owned(
+    src: Raster,
+    region: Region,
+    size: (u32, u32),
+    mode: ResMode,
+) -> Result<Raster, RenderError> {
     if is_identity(&src, region, size) { Ok(src) } else { resample(&src, region, size, mode) }
 }
 
 /// Resamples `region` of `src` to a `w`×`h` image.
-pub(crate) fn resample(src: &Raster, region: Region, (w, h): (u32, u32), mode: ResMode) -> Result<Raster, RenderError> {
+pub(crate) fn resample(
+    src: &Raster,
+    region: Region,
+    (w, h): (u32, u32),
+    mode: ResMode,
+) -> Result<Raster, RenderError> {
+    // Regions come from products of ratios; keep float error from poking past the edges.
+    let (sw, sh) = (f64::from(src.w), f64::from(src.h));
+    let x = region.x.clamp(0.0, sw);
+    let y = region.y.clamp(0.0, sh);
+    let region = Region { x, y, w: region.w.min(sw - x), h: region.h.min(sh - y) };
     if is_identity(src, region, (w, h)) {
         return Ok(src.clone());
     }

@@ -1,0 +1,60 @@
+//! Copy jobs as the IPS job calls report them (`getActiveJobs`, `getJobLogDetails`).
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+
+/// A copy job with the names of what it touched.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobStatus {
+    pub job_id: i64,
+    pub company_id: i64,
+    pub state: String,
+    pub attempts: i32,
+    pub target_asset_id: i64,
+    pub target_name: String,
+    pub source_asset_id: i64,
+    pub error_code: Option<String>,
+    pub error_reason: Option<String>,
+    pub submit_user: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const SELECT: &str = "select j.job_id, j.company_id, j.state, j.attempts, j.target_asset_id,
+        t.name as target_name, j.source_asset_id, j.error_code, j.error_reason, u.email as submit_user,
+        j.created_at, j.started_at, j.finished_at, j.updated_at
+    from jobs j
+    join assets t on t.asset_id = j.target_asset_id
+    left join users u on u.user_id = j.created_by ";
+
+/// One job of a company.
+pub async fn find(db: impl PgExecutor<'_>, company_id: i64, job_id: i64) -> sqlx::Result<Option<JobStatus>> {
+    sqlx::query_as(&format!("{SELECT} where j.company_id = $1 and j.job_id = $2"))
+        .bind(company_id)
+        .bind(job_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// The company's queued and running jobs, oldest first, at most `limit`.
+pub async fn active(db: impl PgExecutor<'_>, company_id: i64, limit: i64) -> sqlx::Result<Vec<JobStatus>> {
+    sqlx::query_as(&format!(
+        "{SELECT} where j.company_id = $1 and j.state in ('queued', 'running') order by j.job_id limit $2"
+    ))
+    .bind(company_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// The company's jobs that made an asset named `name` (a failed copy frees its name, so there
+/// may be several), newest first.
+pub async fn by_target_name(db: impl PgExecutor<'_>, company_id: i64, name: &str) -> sqlx::Result<Vec<JobStatus>> {
+    sqlx::query_as(&format!("{SELECT} where j.company_id = $1 and t.name = $2 order by j.job_id desc limit 100"))
+        .bind(company_id)
+        .bind(name)
+        .fetch_all(db)
+        .await
+}

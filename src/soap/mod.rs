@@ -1,0 +1,146 @@
+//! The IPS SOAP front: `POST /scene7/services/IpsApiService`, wire-compatible with Scene7
+//! clients, and the WSDL files under `/scene7/webservice/`.
+
+mod auth;
+mod envelope;
+mod fault;
+mod fields;
+mod ops;
+mod wsdl;
+pub mod xml;
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{DefaultBodyLimit, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+
+use self::{
+    envelope::{Envelope, NS_IPS, SoapVersion, is_ips_namespace},
+    ops::Call,
+    xml::{Element, Node},
+};
+use crate::{
+    domain::Fault,
+    error::{Error, Result},
+    http::AppState,
+};
+
+/// Largest SOAP request accepted; batch calls with thousands of handles stay well below it.
+const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// How a reply is sent: the request's SOAP version and IPS namespace, and the fault status.
+struct Reply {
+    version: SoapVersion,
+    ns: String,
+    fault_status: u16,
+}
+
+/// The SOAP service and WSDL routes, with their own body limit.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/scene7/services/IpsApiService", post(service))
+        .route("/scene7/webservice/{file}", get(wsdl::serve))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+async fn service(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let soap12 = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/soap+xml"));
+    let mut reply = Reply {
+        version: if soap12 { SoapVersion::V12 } else { SoapVersion::V11 },
+        ns: NS_IPS.to_string(),
+        fault_status: 500,
+    };
+    let outcome = handle(&state, &headers, &body, &mut reply).await;
+    let content_type = [(header::CONTENT_TYPE, reply.version.content_type())];
+    match outcome {
+        Ok(content) => (StatusCode::OK, content_type, envelope::wrap(reply.version, content)).into_response(),
+        Err(e) => {
+            let fault = match e {
+                Error::Fault(fault) => fault,
+                Error::Internal(e) => {
+                    tracing::error!(error = format!("{e:#}"), "internal error in a SOAP call");
+                    Fault::new(Fault::EXCEPTION, "internal error; it has been logged")
+                }
+            };
+            tracing::debug!(code = fault.code, reason = %fault.reason, "SOAP fault");
+            let status = StatusCode::from_u16(reply.fault_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, content_type, fault::envelope(reply.version, &reply.ns, &fault)).into_response()
+        }
+    }
+}
+
+/// The operation a request asks for: its body element `<op>Param`, which a `SOAPAction` (or
+/// a SOAP 1.2 `action` parameter) must agree with when one is sent.
+fn operation(body: &Element, headers: &HeaderMap) -> Result<String, Fault> {
+    let invalid = |why: String| Fault::new(Fault::INVALID_REQUEST_XML, why);
+    let op = body
+        .name
+        .strip_suffix("Param")
+        .filter(|op| !op.is_empty())
+        .ok_or_else(|| invalid(format!("the SOAP Body element {:?} is not an <operation>Param element", body.name)))?;
+    let header_action = headers.get("soapaction").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let content_type_action = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|ct| {
+        ct.split(';').find_map(|p| p.trim().strip_prefix("action=")).map(str::to_string)
+    });
+    if let Some(action) = header_action.or(content_type_action) {
+        let action = action.trim().trim_matches('"');
+        let named = action.rsplit(['/', ':', '#']).next().unwrap_or(action);
+        if !named.is_empty() && named != op {
+            return Err(invalid(format!("SOAPAction {action:?} does not match the body element {}", body.name)));
+        }
+    }
+    Ok(op.to_string())
+}
+
+async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8], reply: &mut Reply) -> Result<Node> {
+    let root = Element::parse(body).map_err(|e| Fault::new(Fault::INVALID_REQUEST_XML, e.0))?;
+    let envelope = Envelope::from_root(root).map_err(|(version, fault)| {
+        if let Some(version) = version {
+            reply.version = version;
+        }
+        fault
+    })?;
+    reply.version = envelope.version;
+    let auth = auth::read(&envelope.headers, headers);
+    if let Some(status) = auth.fault_status {
+        reply.fault_status = status;
+    }
+    let params = &envelope.body;
+    let ns = params.ns.as_deref().unwrap_or_default();
+    if !is_ips_namespace(ns) {
+        return Err(Fault::new(
+            Fault::INVALID_REQUEST_XML,
+            format!(
+                "{} must be in the IPS namespace {NS_IPS} or a dated one such as {NS_IPS}/2014-04-03, not {ns:?}",
+                params.name
+            ),
+        )
+        .into());
+    }
+    reply.ns = ns.to_string();
+    let op = operation(params, headers)?;
+    let scope = ops::scope_of(&op).ok_or_else(|| {
+        Fault::new(Fault::INVALID_REQUEST_XML, format!("operation {op} is not supported by this server"))
+    })?;
+    let Some((user, password)) = auth.credentials else {
+        return Err(Fault::new(
+            Fault::NO_CREDENTIALS,
+            "no credentials: send an authHeader SOAP header, HTTP Basic authentication or AuthUser/AuthPassword",
+        )
+        .into());
+    };
+    let caller = crate::auth::authenticate(&state.pool, &user, &password).await?;
+    let call = Call { state, caller: &caller, params, scope };
+    let mut content = ops::dispatch(&op, &call).await?;
+    let include = call.array("responseFieldArray").unwrap_or_default();
+    let exclude = call.array("excludeFieldArray").unwrap_or_default();
+    fields::filter(&mut content, &include, &exclude);
+    Ok(content.attr("xmlns", ns))
+}

@@ -1,0 +1,177 @@
+//! Asset reads and `setUrlModifier`.
+
+use super::{Call, render};
+use crate::{
+    db::{
+        self,
+        search::{NameCondition, NameOp, SearchQuery, SortBy},
+    },
+    domain::{AssetHandle, CompanyHandle, Fault},
+    error::Result,
+    soap::xml::Node,
+};
+
+/// Most rows one `searchAssets` page returns, as in IPS.
+const MAX_PAGE: i64 = 1000;
+
+fn parse_handles(handles: &[String]) -> Result<Vec<i64>, Fault> {
+    handles.iter().map(|h| AssetHandle::parse(h).map(|a| a.0)).collect()
+}
+
+fn keep_types(assets: &mut Vec<db::search::CatalogAsset>, call: &Call<'_>) {
+    let include = call.array("assetTypeArray").unwrap_or_default();
+    let exclude = call.array("excludeAssetTypeArray").unwrap_or_default();
+    assets.retain(|a| (include.is_empty() || include.contains(&a.r#type)) && !exclude.contains(&a.r#type));
+}
+
+pub async fn get_assets(call: &Call<'_>) -> Result<Node> {
+    let company = call.company().await?;
+    let ids = parse_handles(&call.required_array("assetHandleArray")?)?;
+    let assets = db::search::by_ids(&call.state.pool, company.company_id, &ids).await?;
+    Ok(Node::new("getAssetsReturn").child(Node::array("assetArray", assets.iter().map(render::asset))))
+}
+
+pub async fn get_assets_by_name(call: &Call<'_>) -> Result<Node> {
+    let company = call.company().await?;
+    let names = call.required_array("nameArray")?;
+    let mut assets = db::search::by_names(&call.state.pool, company.company_id, &names).await?;
+    keep_types(&mut assets, call);
+    Ok(Node::new("getAssetsByNameReturn").child(Node::array("assetArray", assets.iter().map(render::asset))))
+}
+
+pub async fn check_asset_names(call: &Call<'_>) -> Result<Node> {
+    let company = call.company().await?;
+    let names = match call.array("assetNameArray").or_else(|| call.array("assetNamesArray")) {
+        Some(names) => names,
+        None => return Err(Fault::missing_parameter("assetNameArray").into()),
+    };
+    let in_use = db::search::names_in_use(&call.state.pool, company.company_id, &names).await?;
+    Ok(Node::new("checkAssetNamesReturn")
+        .child(Node::array("inUseNameArray", in_use.into_iter().map(|n| Node::leaf("items", n)))))
+}
+
+fn one_of<T: Copy>(field: &str, value: &str, choices: &[(&str, T)]) -> Result<T, Fault> {
+    choices.iter().find(|(name, _)| *name == value).map(|(_, v)| *v).ok_or_else(|| {
+        let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+        Fault::invalid_parameter(format!("{field} {value:?} is not one of {}", names.join(", ")))
+    })
+}
+
+fn conditions(call: &Call<'_>) -> Result<Vec<NameCondition>, Fault> {
+    let Some(array) = call.params.child("systemFieldConditionArray") else { return Ok(Vec::new()) };
+    let ops = [
+        ("Equals", NameOp::Equals),
+        ("NotEquals", NameOp::NotEquals),
+        ("Contains", NameOp::Contains),
+        ("NotContains", NameOp::NotContains),
+        ("StartsWith", NameOp::StartsWith),
+        ("EndsWith", NameOp::EndsWith),
+    ];
+    array
+        .children_named("items")
+        .map(|item| {
+            let text = |name: &str| item.child(name).map(|e| e.text.trim().to_string());
+            let field = text("field").ok_or_else(|| Fault::missing_parameter("systemFieldCondition field"))?;
+            // The virtual file name is the name plus an extension, so both match on the name.
+            if field != "Name" && field != "FileName" {
+                return Err(Fault::invalid_parameter(format!(
+                    "systemFieldCondition field {field:?} is not supported; use Name or FileName"
+                )));
+            }
+            let op = text("op").ok_or_else(|| Fault::missing_parameter("systemFieldCondition op"))?;
+            let op = one_of("systemFieldCondition op", &op, &ops)?;
+            let value = text("value").ok_or_else(|| Fault::missing_parameter("systemFieldCondition value"))?;
+            Ok(NameCondition { op, value })
+        })
+        .collect()
+}
+
+pub async fn search_assets(call: &Call<'_>) -> Result<Node> {
+    let company = call.company().await?;
+    let folder = match call.optional("folder") {
+        Some(text) => Some(call.folder(&company, "folder", text).await?.1.to_string()),
+        None => None,
+    };
+    let trash_state = call.optional("trashState").unwrap_or("NotInTrash");
+    let trash_state = one_of(
+        "trashState",
+        trash_state,
+        &[("NotInTrash", "NotInTrash"), ("InTrash", "InTrash"), ("InEmptiedTrash", "InEmptiedTrash")],
+    )?;
+    let modes = [("MatchAll", true), ("MatchAny", false)];
+    let match_all = match call.optional("systemFieldMatchMode").or(call.optional("conditionMatchMode")) {
+        Some(mode) => one_of("systemFieldMatchMode", mode, &modes)?,
+        None => true,
+    };
+    let sort_by = match call.optional("sortBy") {
+        Some(s) => one_of(
+            "sortBy",
+            s,
+            &[
+                ("Created", SortBy::Created),
+                ("Modified", SortBy::Modified),
+                ("Name", SortBy::Name),
+                ("AssetType", SortBy::AssetType),
+                ("FileSize", SortBy::FileSize),
+            ],
+        )?,
+        None => SortBy::Created,
+    };
+    let descending = match call.optional("sortDirection") {
+        Some(d) => one_of("sortDirection", d, &[("Ascending", false), ("Descending", true)])?,
+        None => false,
+    };
+    let per_page = call.int("recordsPerPage")?.unwrap_or(MAX_PAGE);
+    if !(1..=MAX_PAGE).contains(&per_page) {
+        return Err(Fault::invalid_parameter(format!("recordsPerPage must be 1 to {MAX_PAGE}")).into());
+    }
+    let page = call.int("resultsPage")?.unwrap_or(1);
+    if !(1..=1_000_000).contains(&page) {
+        return Err(Fault::invalid_parameter("resultsPage must be 1 or more").into());
+    }
+    let query = SearchQuery {
+        company_id: company.company_id,
+        folder,
+        include_subfolders: call.boolean("includeSubfolders")?.unwrap_or(false),
+        trash_state: trash_state.to_string(),
+        asset_types: call.array("assetTypeArray").unwrap_or_default(),
+        exclude_asset_types: call.array("excludeAssetTypeArray").unwrap_or_default(),
+        conditions: conditions(call)?,
+        match_all,
+        sort_by,
+        descending,
+        limit: per_page,
+        offset: (page - 1) * per_page,
+    };
+    let (total, assets) = db::search::search(&call.state.pool, &query).await?;
+    Ok(Node::new("searchAssetsReturn")
+        .child(Node::leaf("totalRows", total))
+        .child(Node::array("assetArray", assets.iter().map(render::asset))))
+}
+
+pub async fn set_url_modifier(call: &Call<'_>) -> Result<Node> {
+    let company = call.company().await?;
+    let asset = AssetHandle::parse(call.required("assetHandle")?)?;
+    let modifier = call.text("urlModifier").unwrap_or_default().trim();
+    let post = call.text("urlPostApplyModifier").unwrap_or_default().trim();
+    for (field, value) in [("urlModifier", modifier), ("urlPostApplyModifier", post)] {
+        ipscopy_render::parse(value).map_err(|e| Fault::invalid_parameter(format!("{field} is invalid: {e}")))?;
+    }
+    let set = db::assets::set_url_modifiers(
+        &call.state.pool,
+        company.company_id,
+        asset.0,
+        modifier,
+        post,
+        call.caller.user_id,
+    )
+    .await?;
+    if !set {
+        return Err(Fault::not_found(format!(
+            "asset {asset} does not exist in company {}",
+            CompanyHandle(company.company_id)
+        ))
+        .into());
+    }
+    Ok(Node::new("setUrlModifierReturn"))
+}

@@ -1,0 +1,19 @@
+//! `copyImage`: the shared copy use case, answered with the new asset's handle at once.
+
+use super::Call;
+use crate::{copy::CopyRequest, error::Result, soap::xml::Node};
+
+pub async fn copy_image(call: &Call<'_>) -> Result<Node> {
+    let field = |name: &str| call.text(name).map(str::trim).unwrap_or_default().to_string();
+    let request = CopyRequest {
+        company_handle: field("companyHandle"),
+        asset_handle: field("assetHandle"),
+        folder_handle: field("folderHandle"),
+        // The name is kept as sent: the use case refuses surrounding spaces rather than guess.
+        name: call.text("name").unwrap_or_default().to_string(),
+        url_modifier: call.text("urlModifier").unwrap_or_default().trim().to_string(),
+        ..CopyRequest::default()
+    };
+    let accepted = call.state.copier.submit(call.caller, &request).await?;
+    Ok(Node::new("copyImageReturn").child(Node::leaf("assetHandle", accepted.asset)))
+}

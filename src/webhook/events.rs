@@ -1,0 +1,126 @@
+//! Event payloads, in the Standard Webhooks shape `{type, timestamp, data}`.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use super::{JobEvent, handle::EndpointHandle};
+use crate::domain::{AssetHandle, CompanyHandle, JobHandle};
+
+/// The ids of a job that its events name.
+#[derive(Debug, Clone, Copy)]
+pub struct JobIds {
+    pub company_id: i64,
+    pub job_id: i64,
+    pub source_asset_id: i64,
+    pub target_asset_id: i64,
+}
+
+/// Every event type an endpoint can subscribe to.
+pub const EVENT_TYPES: [&str; 5] =
+    ["copy.succeeded", "copy.failed", "copy.cancelled", "batch.completed", "endpoint.disabled"];
+
+/// A finished job's state and outcome, read in the finalizing transaction.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobFacts {
+    pub state: String,
+    pub error_code: Option<String>,
+    pub error_reason: Option<String>,
+    pub callback_url: Option<String>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub file_size: Option<i64>,
+    pub format: Option<String>,
+}
+
+fn envelope(event_type: &str, at: DateTime<Utc>, data: Value) -> String {
+    json!({ "type": event_type, "timestamp": at.to_rfc3339_opts(SecondsFormat::Millis, true), "data": data })
+        .to_string()
+}
+
+/// The body of a `copy.*` event.
+pub fn job_payload(job: &JobIds, event: JobEvent, facts: &JobFacts, at: DateTime<Utc>) -> String {
+    let error = match (&facts.error_code, &facts.error_reason) {
+        (Some(code), Some(reason)) if event != JobEvent::Succeeded => json!({ "code": code, "reason": reason }),
+        _ => Value::Null,
+    };
+    let image_info = if event == JobEvent::Succeeded {
+        json!({
+            "width": facts.width,
+            "height": facts.height,
+            "fileSize": facts.file_size,
+            "format": facts.format,
+        })
+    } else {
+        Value::Null
+    };
+    let data = json!({
+        "jobHandle": JobHandle { company_id: job.company_id, job_id: job.job_id }.to_string(),
+        "companyHandle": CompanyHandle(job.company_id).to_string(),
+        "assetHandle": AssetHandle(job.target_asset_id).to_string(),
+        "sourceAssetHandle": AssetHandle(job.source_asset_id).to_string(),
+        "state": facts.state,
+        "error": error,
+        "imageInfo": image_info,
+    });
+    envelope(event.event_type(), at, data)
+}
+
+/// The body of an `endpoint.disabled` event.
+pub fn endpoint_disabled_payload(
+    endpoint: EndpointHandle,
+    url: Option<&str>,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> String {
+    let data = json!({ "webhookHandle": endpoint.to_string(), "url": url, "reason": reason });
+    envelope("endpoint.disabled", at, data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> JobIds {
+        JobIds { company_id: 6, job_id: 41, source_asset_id: 3, target_asset_id: 9 }
+    }
+
+    #[test]
+    fn a_success_carries_handles_and_image_info_and_no_error() {
+        let facts = JobFacts {
+            state: "succeeded".into(),
+            error_code: None,
+            error_reason: None,
+            callback_url: None,
+            width: Some(64),
+            height: Some(48),
+            file_size: Some(1234),
+            format: Some("png".into()),
+        };
+        let at = DateTime::parse_from_rfc3339("2026-01-02T03:04:05.5Z").unwrap().with_timezone(&Utc);
+        let body: Value = serde_json::from_str(&job_payload(&job(), JobEvent::Succeeded, &facts, at)).unwrap();
+        assert_eq!(body["type"], "copy.succeeded");
+        assert_eq!(body["timestamp"], "2026-01-02T03:04:05.500Z");
+        assert_eq!(body["data"]["jobHandle"], "j|6||copyImage-41|41");
+        assert_eq!(body["data"]["assetHandle"], "a|9|1|9");
+        assert_eq!(body["data"]["imageInfo"], json!({"width": 64, "height": 48, "fileSize": 1234, "format": "png"}));
+        assert_eq!(body["data"]["error"], Value::Null);
+    }
+
+    #[test]
+    fn a_failure_carries_the_error_code_and_reason_and_no_image_info() {
+        let facts = JobFacts {
+            state: "failed".into(),
+            error_code: Some("SourceMissing".into()),
+            error_reason: Some("gone".into()),
+            callback_url: None,
+            width: None,
+            height: None,
+            file_size: None,
+            format: None,
+        };
+        let body: Value = serde_json::from_str(&job_payload(&job(), JobEvent::Failed, &facts, Utc::now())).unwrap();
+        assert_eq!(body["type"], "copy.failed");
+        assert_eq!(body["data"]["error"], json!({"code": "SourceMissing", "reason": "gone"}));
+        assert_eq!(body["data"]["imageInfo"], Value::Null);
+    }
+}

@@ -1,0 +1,97 @@
+//! Webhooks: events for finished jobs, written in the transaction that finalizes the job, then
+//! signed (Standard Webhooks 1.0), delivered, retried and logged by the sender.
+
+pub mod events;
+pub mod guard;
+pub mod handle;
+pub mod schedule;
+pub mod sender;
+pub mod signing;
+
+use chrono::Utc;
+use sqlx::PgConnection;
+
+pub use guard::AddressPolicy;
+pub use handle::EndpointHandle;
+pub use sender::Sender;
+pub use signing::Secret;
+
+use crate::db::{self, jobs::JobRow};
+
+/// The PostgreSQL channel a committed message is announced on, so senders wake at once.
+pub const NOTIFY_CHANNEL: &str = "ipscopy_webhooks";
+
+/// How a job ended, as a webhook event type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobEvent {
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl JobEvent {
+    /// The event type name sent to endpoints.
+    pub fn event_type(self) -> &'static str {
+        match self {
+            JobEvent::Succeeded => "copy.succeeded",
+            JobEvent::Failed => "copy.failed",
+            JobEvent::Cancelled => "copy.cancelled",
+        }
+    }
+}
+
+/// A new `webhook-id`: unique, and reused by every attempt of the message.
+pub fn new_msg_key() -> String {
+    format!("msg_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Records the event of a job that just reached a final state, inside the caller's
+/// transaction, so no finished job misses its event: one message, one pending delivery per
+/// enabled endpoint of the company that wants the type, and one for the job's callbackUrl.
+pub async fn job_finished(tx: &mut PgConnection, job: &JobRow, event: JobEvent) -> sqlx::Result<()> {
+    let event_type = event.event_type();
+    let facts: events::JobFacts = sqlx::query_as(
+        "select j.state, j.error_code, j.error_reason, j.callback_url, a.width, a.height, a.file_size, a.format
+         from jobs j join assets a on a.asset_id = j.target_asset_id where j.job_id = $1",
+    )
+    .bind(job.job_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let subscribed: bool = sqlx::query_scalar(
+        "select exists (select 1 from webhook_endpoints where company_id = $1 and kind = 'endpoint'
+                        and state = 'enabled' and (events = '{}' or $2 = any(events)))",
+    )
+    .bind(job.company_id)
+    .bind(event_type)
+    .fetch_one(&mut *tx)
+    .await?;
+    // Most jobs of companies without webhooks end here, at the cost of one indexed lookup.
+    if !subscribed && facts.callback_url.is_none() {
+        return Ok(());
+    }
+    let ids = events::JobIds {
+        company_id: job.company_id,
+        job_id: job.job_id,
+        source_asset_id: job.source_asset_id,
+        target_asset_id: job.target_asset_id,
+    };
+    let payload = events::job_payload(&ids, event, &facts, Utc::now());
+    let message_id =
+        db::webhooks::insert_message(&mut *tx, &new_msg_key(), job.company_id, event_type, &payload, Some(job.job_id))
+            .await?;
+    db::webhooks::fan_out(&mut *tx, message_id, job.company_id, event_type).await?;
+    if let Some(url) = &facts.callback_url {
+        let secret = Secret::generate();
+        let callback = db::webhooks::callback_endpoint(tx, job.company_id, secret.expose(), None).await?;
+        if callback.state == "enabled" {
+            db::webhooks::insert_callback_delivery(&mut *tx, message_id, callback.endpoint_id, url).await?;
+        }
+    }
+    notify(tx).await
+}
+
+/// Wakes every sender when the transaction commits.
+pub async fn notify(tx: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query("select pg_notify($1, '')").bind(NOTIFY_CHANNEL).execute(tx).await?;
+    Ok(())
+}

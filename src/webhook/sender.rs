@@ -1,0 +1,323 @@
+//! The sender: takes due deliveries from PostgreSQL, signs and posts them, logs every attempt
+//! and schedules retries. Every process runs one; PostgreSQL arbitrates between them.
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::Context;
+use chrono::Utc;
+use reqwest::{StatusCode, header};
+use sqlx::{PgPool, postgres::PgListener};
+use tokio::{
+    sync::{Notify, OwnedSemaphorePermit, Semaphore},
+    time::Instant,
+};
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use tracing::Instrument;
+
+use super::{
+    AddressPolicy, EndpointHandle, NOTIFY_CHANNEL, Secret, events,
+    guard::{GuardedResolver, Refused},
+    new_msg_key,
+    schedule::{RetrySchedule, retry_after},
+    signing::signature_header,
+};
+use crate::{
+    config::WebhookSettings,
+    db::webhooks::{self as store, AttemptRecord, Claimed},
+};
+
+/// The sender looks for due deliveries at least this often (lease expiries, missed wake-ups).
+const POLL: Duration = Duration::from_secs(1);
+/// Bytes of a response body kept in the attempt log.
+const EXCERPT_BYTES: usize = 1024;
+/// How long past the response deadline a sender holds a delivery before another may take it.
+const LEASE_MARGIN: Duration = Duration::from_secs(30);
+
+/// Delivers webhook messages.
+#[derive(Clone)]
+pub struct Sender {
+    pool: PgPool,
+    client: reqwest::Client,
+    policy: AddressPolicy,
+    schedule: RetrySchedule,
+    timeout: Duration,
+    per_endpoint: u32,
+    slots: usize,
+    disable_after: Duration,
+}
+
+/// What one attempt got back.
+#[derive(Debug, Default)]
+struct Response {
+    status: Option<StatusCode>,
+    excerpt: Option<String>,
+    error: Option<String>,
+    retry_after: Option<Duration>,
+    /// The receiver's `webhook-delivery` control header (`abort-message` or `disable`).
+    control: Option<String>,
+}
+
+impl Sender {
+    /// Builds the HTTP client: guarded resolver, no redirects, no proxy, the response deadline.
+    pub fn new(pool: PgPool, settings: &WebhookSettings) -> anyhow::Result<Self> {
+        // The S3 client already builds rustls with aws-lc-rs; reqwest uses the process default.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let policy = AddressPolicy::new(settings.webhook_allowed_networks.clone());
+        let timeout = Duration::from_secs_f64(settings.webhook_timeout_secs.max(0.1));
+        let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(GuardedResolver { policy: policy.clone() }))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("ipscopy-webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("building the webhook HTTP client")?;
+        Ok(Self {
+            pool,
+            client,
+            policy,
+            schedule: settings.webhook_retry_schedule.clone(),
+            timeout,
+            per_endpoint: settings.webhook_endpoint_concurrency.max(1),
+            slots: settings.webhook_senders.max(1),
+            disable_after: Duration::from_secs_f64(settings.webhook_disable_after_hours.max(0.0) * 3600.0),
+        })
+    }
+
+    /// Runs until `shutdown`, then lets in-flight deliveries finish (each is bounded by the
+    /// response deadline).
+    pub async fn run(self, shutdown: CancellationToken) {
+        let slots = Arc::new(Semaphore::new(self.slots));
+        let wake = Arc::new(Notify::new());
+        let tasks = TaskTracker::new();
+        tasks.spawn(listen(self.pool.clone(), wake.clone(), shutdown.clone()));
+        while !shutdown.is_cancelled() {
+            let wait = match self.dispatch(&slots, &wake, &tasks).await {
+                Ok(wait) => wait,
+                Err(e) => {
+                    tracing::warn!(error = format!("{e:#}"), "webhook sender could not read its queue");
+                    POLL
+                }
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => {}
+                () = wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+        tasks.close();
+        tasks.wait().await;
+        tracing::info!("webhook sender stopped");
+    }
+
+    /// Claims what the free slots can take and starts it; returns how long to wait before
+    /// looking again.
+    async fn dispatch(&self, slots: &Arc<Semaphore>, wake: &Arc<Notify>, tasks: &TaskTracker) -> anyhow::Result<Duration> {
+        let free = slots.available_permits();
+        if free == 0 {
+            return Ok(POLL);
+        }
+        let lease = (self.timeout + LEASE_MARGIN).as_secs_f64();
+        let mut tx = self.pool.begin().await?;
+        let claimed = store::claim(&mut tx, free as i64, i64::from(self.per_endpoint), lease).await?;
+        tx.commit().await?;
+        let full = claimed.len() == free;
+        for delivery in claimed {
+            let permit = slots.clone().try_acquire_owned().context("a sender slot")?;
+            let (sender, wake) = (self.clone(), wake.clone());
+            tasks.spawn(async move { sender.deliver(delivery, permit, wake).await });
+        }
+        if full {
+            return Ok(Duration::ZERO);
+        }
+        let next = store::next_due_in(&self.pool).await?;
+        Ok(next.map_or(POLL, |secs| Duration::from_secs_f64(secs.max(0.0)).min(POLL)))
+    }
+
+    async fn deliver(self, delivery: Claimed, _permit: OwnedSemaphorePermit, wake: Arc<Notify>) {
+        let span = tracing::info_span!(
+            "webhook",
+            msg = %delivery.msg_key,
+            endpoint = %EndpointHandle(delivery.endpoint_id),
+            trigger = %delivery.trigger,
+        );
+        async {
+            let started = Instant::now();
+            let response = self.post(&delivery).await;
+            let elapsed = started.elapsed();
+            if let Err(e) = self.record(&delivery, &response, elapsed).await {
+                // The lease runs out and the delivery is taken again; receivers dedupe on webhook-id.
+                tracing::warn!(error = format!("{e:#}"), "recording a webhook attempt failed");
+            }
+        }
+        .instrument(span)
+        .await;
+        // A slot and maybe an endpoint's concurrency came free.
+        wake.notify_one();
+    }
+
+    /// One signed POST.
+    async fn post(&self, delivery: &Claimed) -> Response {
+        let url = match self.policy.check_url(&delivery.url) {
+            Ok(url) => url,
+            Err(refused) => return Response { error: Some(format!("refused: the URL {refused}")), ..Response::default() },
+        };
+        let secrets: Vec<Secret> =
+            [Some(&delivery.secret), delivery.previous_secret.as_ref()].into_iter().flatten().filter_map(|s| Secret::parse(s)).collect();
+        let timestamp = Utc::now().timestamp();
+        let body = delivery.payload.as_bytes();
+        let request = self
+            .client
+            .post(url)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("webhook-id", &delivery.msg_key)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature_header(&secrets, &delivery.msg_key, timestamp, body))
+            .body(delivery.payload.clone());
+        match request.send().await {
+            Ok(mut response) => {
+                let status = response.status();
+                let header_text = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+                let retry_after = header_text(header::RETRY_AFTER.as_str()).and_then(|v| retry_after(&v, Utc::now()));
+                let control = header_text("webhook-delivery").map(|v| v.trim().to_ascii_lowercase());
+                let mut kept = Vec::new();
+                while kept.len() < EXCERPT_BYTES {
+                    match response.chunk().await {
+                        Ok(Some(chunk)) => kept.extend_from_slice(&chunk),
+                        _ => break,
+                    }
+                }
+                kept.truncate(EXCERPT_BYTES);
+                let excerpt = String::from_utf8_lossy(&kept).into_owned();
+                Response { status: Some(status), excerpt: Some(excerpt), error: None, retry_after, control }
+            }
+            Err(e) => Response { error: Some(describe(&e, self.timeout)), ..Response::default() },
+        }
+    }
+
+    /// Logs the attempt and decides what comes next, in one transaction.
+    async fn record(&self, delivery: &Claimed, response: &Response, elapsed: Duration) -> anyhow::Result<()> {
+        let succeeded = response.status.is_some_and(|s| s.is_success());
+        let mut tx = self.pool.begin().await?;
+        store::insert_attempt(
+            &mut *tx,
+            &AttemptRecord {
+                delivery_id: delivery.delivery_id,
+                trigger: &delivery.trigger,
+                succeeded,
+                response_status: response.status.map(|s| s.as_u16()),
+                response_excerpt: response.excerpt.as_deref(),
+                error: response.error.as_deref(),
+                duration_ms: elapsed.as_millis().min(i32::MAX as u128) as i32,
+            },
+        )
+        .await?;
+        let is_endpoint = delivery.kind == "endpoint";
+        let gone = response.status == Some(StatusCode::GONE);
+        let disable_asked = response.control.as_deref() == Some("disable");
+        let scheduled = delivery.trigger == "scheduled";
+        let mut retry_in = None;
+        if succeeded {
+            store::endpoint_succeeded(&mut *tx, delivery.endpoint_id).await?;
+        } else if is_endpoint && (gone || disable_asked) {
+            let reason = if gone { "the endpoint answered 410 Gone" } else { "the endpoint asked to be disabled" };
+            store::set_enabled(&mut *tx, delivery.endpoint_id, false, Some(reason)).await?;
+            tracing::warn!(status = ?response.status, reason, "webhook endpoint disabled at its own request");
+        } else {
+            let abort = gone || response.control.as_deref() == Some("abort-message");
+            if scheduled && !abort {
+                retry_in = self.next_delay(delivery, response);
+                if retry_in.is_none() {
+                    tracing::warn!("webhook message failed: every scheduled attempt failed");
+                }
+            }
+            if let Some(disabled) = store::endpoint_failed(&mut tx, delivery.endpoint_id, self.disable_after.as_secs_f64()).await? {
+                let reason = disabled.disabled_reason.clone().unwrap_or_default();
+                tracing::warn!(reason, "webhook endpoint disabled after failing continuously");
+                let payload = events::endpoint_disabled_payload(
+                    EndpointHandle(disabled.endpoint_id),
+                    disabled.url.as_deref(),
+                    &reason,
+                    Utc::now(),
+                );
+                let message_id = store::insert_message(&mut *tx, &new_msg_key(), disabled.company_id, "endpoint.disabled", &payload, None).await?;
+                store::fan_out(&mut *tx, message_id, disabled.company_id, "endpoint.disabled").await?;
+                super::notify(&mut tx).await?;
+            }
+        }
+        let final_state = if succeeded { "succeeded" } else { "failed" };
+        let step = scheduled && !succeeded;
+        if store::finish_delivery(&mut *tx, delivery.delivery_id, final_state, retry_in, step).await? {
+            tx.commit().await?;
+            tracing::info!(
+                status = response.status.map(|s| s.as_u16()),
+                error = response.error.as_deref(),
+                elapsed_ms = elapsed.as_millis() as u64,
+                retry_in_s = retry_in,
+                "webhook attempt"
+            );
+        } else {
+            tracing::warn!("webhook delivery was taken over by another sender; attempt not recorded");
+        }
+        Ok(())
+    }
+
+    /// The wait before the next scheduled attempt, stretched to what `Retry-After` asks on a
+    /// 429 or 503; `None` when the schedule is exhausted.
+    fn next_delay(&self, delivery: &Claimed, response: &Response) -> Option<f64> {
+        let failed = usize::try_from(delivery.scheduled_steps).unwrap_or(0) + 1;
+        let mut delay = self.schedule.delay_after(failed, rand::random())?;
+        let slow_down = matches!(response.status, Some(StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE));
+        if let (true, Some(asked)) = (slow_down, response.retry_after) {
+            delay = delay.max(asked);
+        }
+        Some(delay.as_secs_f64())
+    }
+}
+
+/// Wakes the sender whenever a transaction announces new messages.
+async fn listen(pool: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
+    let session = async {
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener.listen(NOTIFY_CHANNEL).await?;
+        loop {
+            listener.recv().await?;
+            wake.notify_one();
+        }
+    };
+    tokio::select! {
+        () = shutdown.cancelled() => {}
+        result = session => {
+            let result: sqlx::Result<()> = result;
+            if let Err(e) = result {
+                // The sender still polls every second.
+                tracing::warn!(error = %e, "webhook notifications unavailable; polling only");
+            }
+        }
+    }
+}
+
+/// An attempt's transport error in words for the attempt log.
+fn describe(error: &reqwest::Error, timeout: Duration) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if let Some(refused) = e.downcast_ref::<Refused>() {
+            return format!("refused before connecting: {refused}");
+        }
+        source = e.source();
+    }
+    if error.is_timeout() {
+        format!("no response within {} s", timeout.as_secs_f64())
+    } else if error.is_connect() {
+        let mut cause = std::error::Error::source(error);
+        let mut innermost = None;
+        while let Some(e) = cause {
+            innermost = Some(e.to_string());
+            cause = e.source();
+        }
+        format!("the connection failed: {}", innermost.unwrap_or_default())
+    } else {
+        "the request failed".to_string()
+    }
+}

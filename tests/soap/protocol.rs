@@ -1,0 +1,180 @@
+//! Envelopes, namespaces, authentication and faults, as IPS clients see them.
+
+use crate::{
+    client::{IPS, IPS_2008, IPS_2014, SOAP12, Soap, auth_header, envelope, text},
+    helpers::{PASSWORD, spawn_app},
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_copy_image_doc_example_round_trips_in_the_2008_namespace() {
+    let app = spawn_app().await;
+    let source = app.add_image("macbookwin1", "chelsea.png").await;
+    // spec/ips-api.md §3, with this server's handles in place of c|6 and a|739|1|537.
+    let params = format!(
+        "<companyHandle>{}</companyHandle><assetHandle>{source}</assetHandle><folderHandle>{}</folderHandle><name>Copy_macbookwin1</name><urlModifier/>",
+        app.company, app.folder
+    );
+
+    let reply = app.call_as(&app.email, IPS_2008, "copyImage", &params).await;
+
+    let ret = reply.ok("copyImage");
+    assert_eq!(ret.ns.as_deref(), Some(IPS_2008), "{}", reply.raw);
+    assert_eq!(ret.children.len(), 1, "{}", reply.raw);
+    let handle = text(ret, "assetHandle");
+    assert_eq!(ret.child("assetHandle").unwrap().ns.as_deref(), Some(IPS_2008));
+    assert!(handle.starts_with("a|") && handle != source.to_string(), "{handle}");
+    assert_eq!(reply.content_type, "text/xml; charset=utf-8");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_come_in_the_namespace_of_the_request_including_unknown_dated_ones() {
+    let app = spawn_app().await;
+    let params = format!("<companyHandle>{}</companyHandle>", app.company);
+
+    for ns in [IPS, IPS_2008, IPS_2014, "http://www.scene7.com/IpsApi/xsd/2013-08-29-beta", "http://www.scene7.com/IpsApi/xsd/2031-01-15"]
+    {
+        let reply = app.call_as(&app.email, ns, "getCompanyInfo", &params).await;
+        let ret = reply.ok("getCompanyInfo");
+        assert_eq!(ret.ns.as_deref(), Some(ns));
+        let info = ret.child("companyInfo").expect("companyInfo");
+        assert_eq!(info.ns.as_deref(), Some(ns));
+        assert_eq!(text(info, "companyHandle"), app.company.to_string());
+        assert_eq!(text(info, "name"), "Acme");
+        assert_eq!(text(info, "rootPath"), "Acme/");
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_soap_12_request_gets_a_soap_12_reply_and_fault() {
+    let app = spawn_app().await;
+    let envelope_12 = |headers: &str| {
+        format!(
+            r#"<env:Envelope xmlns:env="{SOAP12}"><env:Header>{headers}</env:Header><env:Body><getCompanyInfoParam xmlns="{IPS_2014}"><companyName>Acme</companyName></getCompanyInfoParam></env:Body></env:Envelope>"#
+        )
+    };
+    let soap12 = [("content-type", "application/soap+xml; charset=utf-8; action=\"getCompanyInfo\"")];
+
+    let reply = app.post_soap(envelope_12(&auth_header(&app.email, PASSWORD)), &soap12).await;
+    let fault = app.post_soap(envelope_12(""), &soap12).await;
+
+    assert_eq!(reply.doc.as_ref().unwrap().ns.as_deref(), Some(SOAP12), "{}", reply.raw);
+    assert_eq!(reply.content_type, "application/soap+xml; charset=utf-8");
+    assert_eq!(text(reply.ok("getCompanyInfo").child("companyInfo").unwrap(), "name"), "Acme");
+    assert_eq!(fault.status, 500);
+    assert_eq!(fault.doc.as_ref().unwrap().ns.as_deref(), Some(SOAP12));
+    let code = fault.body().child("Code").and_then(|c| c.child("Value")).map(|v| v.text.clone());
+    assert_eq!(code.as_deref(), Some("soapenv:Sender"));
+    assert_eq!(fault.fault().1, 10000);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_credentials_get_http_500_with_an_authentication_fault_10000() {
+    let app = spawn_app().await;
+    let body = envelope("", IPS_2014, "checkLogin", "<email>x@y</email><password>p</password>");
+
+    let reply = app.post_soap(body, &[("soapaction", "checkLogin")]).await;
+
+    assert_eq!(reply.status, 500);
+    let (element, code, reason) = reply.fault();
+    assert_eq!((element.as_str(), code), ("authenticationFault", 10000));
+    assert!(reason.contains("authHeader"), "{reason}");
+    let fault = reply.body();
+    assert_eq!(text(fault, "faultcode"), "soapenv:Client");
+    assert_eq!(text(fault, "faultstring"), "AuthenticationException");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_is_fault_10001_sent_with_the_status_the_client_asked_for() {
+    let app = spawn_app().await;
+    let header = format!(
+        r#"<authHeader xmlns="{IPS}"><user>{}</user><password>wrong</password><faultHttpStatusCode>200</faultHttpStatusCode></authHeader>"#,
+        app.email
+    );
+    let params = format!("<companyHandle>{}</companyHandle>", app.company);
+
+    let reply = app.post_soap(envelope(&header, IPS_2014, "getCompanyInfo", &params), &[]).await;
+
+    assert_eq!(reply.status, 200);
+    let (element, code, reason) = reply.fault();
+    assert_eq!((element.as_str(), code), ("authenticationFault", 10001));
+    assert_eq!(reason, "Invalid username/password");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_basic_and_the_legacy_auth_headers_authenticate_too() {
+    let app = spawn_app().await;
+    let params = format!("<companyHandle>{}</companyHandle>", app.company);
+    let basic = format!("Basic {}", base64_of(&format!("{}:{PASSWORD}", app.email)));
+    let legacy = format!(
+        r#"<AuthUser xmlns="http://www.scene7.com/IpsApi">{}</AuthUser><AuthPassword xmlns="http://www.scene7.com/IpsApi">{PASSWORD}</AuthPassword>"#,
+        app.email
+    );
+
+    let by_basic =
+        app.post_soap(envelope("", IPS_2014, "getCompanyInfo", &params), &[("authorization", basic.as_str())]).await;
+    let by_legacy = app.post_soap(envelope(&legacy, IPS_2014, "getCompanyInfo", &params), &[]).await;
+
+    by_basic.ok("getCompanyInfo");
+    by_legacy.ok("getCompanyInfo");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_doc_examples_of_check_login_get_company_info_and_get_user_info_round_trip() {
+    let app = spawn_app().await;
+
+    let valid = app
+        .call("checkLogin", &format!("<companyHandle>{}</companyHandle><email>{}</email><password>{PASSWORD}</password>", app.company, app.email))
+        .await;
+    let invalid = app.call("checkLogin", &format!("<email>{}</email><password>nope</password>", app.email)).await;
+    // The getCompanyInfo example asks by name in the unversioned namespace.
+    let by_name = app.call_as(&app.email, IPS, "getCompanyInfo", "<companyName>Acme</companyName>").await;
+    let user = app.call("getUserInfo", "").await;
+
+    assert_eq!(text(valid.ok("checkLogin"), "status"), "ValidLogin");
+    assert_eq!(text(invalid.ok("checkLogin"), "status"), "InvalidLogin");
+    let info = by_name.ok("getCompanyInfo").child("companyInfo").unwrap();
+    let names: Vec<&str> = info.children.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["companyHandle", "name", "rootPath"]);
+    assert_eq!(text(info, "companyHandle"), app.company.to_string());
+    let user = user.ok("getUserInfo").child("userInfo").unwrap();
+    assert_eq!(text(user, "email"), app.email);
+    assert!(text(user, "userHandle").starts_with("u|") && text(user, "userHandle").ends_with(&app.email));
+    assert_eq!(text(user, "defaultRole"), "IpsUser");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_soap_action_that_disagrees_with_the_body_is_refused() {
+    let app = spawn_app().await;
+    let body = envelope(&auth_header(&app.email, PASSWORD), IPS_2014, "getUserInfo", "");
+
+    let reply = app.post_soap(body, &[("soapaction", "\"deleteAssets\"")]).await;
+
+    let (element, code, reason) = reply.fault();
+    assert_eq!((element.as_str(), code), ("ipsApiFault", 30003));
+    assert!(reason.contains("deleteAssets"), "{reason}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operation_that_is_not_implemented_is_named_in_the_fault() {
+    let app = spawn_app().await;
+
+    let reply = app.call("addCompany", "<companyName>Evil</companyName>").await;
+
+    let (_, code, reason) = reply.fault();
+    assert_eq!(code, 30003);
+    assert!(reason.contains("addCompany"), "{reason}");
+    app.stop().await;
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
