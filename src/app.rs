@@ -103,6 +103,8 @@ pub async fn start(
             .await
             .with_context(|| format!("binding the HTTP API to {}", settings.http.http_addr))?;
         http_addr = Some(listener.local_addr()?);
+        let (job_events, _) = tokio::sync::broadcast::channel(1024);
+        tasks.spawn(db::jobs::forward_finals(pool.clone(), job_events.clone(), shutdown.clone()));
         let state = AppState {
             pool: pool.clone(),
             storage: storage.clone(),
@@ -113,6 +115,7 @@ pub async fn start(
                 webhook_policy: AddressPolicy::new(settings.webhook.webhook_allowed_networks.clone()),
             },
             broker: relay.health(),
+            job_events,
         };
         let router = http::router(state);
         let token = shutdown.clone();

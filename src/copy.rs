@@ -124,9 +124,11 @@ impl Copier {
             &request.url_modifier,
             self.max_attempts,
             caller.user_id,
-            request.callback_url.as_deref(),
         )
         .await?;
+        if let Some(url) = &request.callback_url {
+            db::webhooks::set_job_callback_url(&mut *tx, job_id, url).await?;
+        }
         db::outbox::insert(&mut *tx, job_id, None).await?;
         tx.commit().await?;
         self.relay.wake();

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod batch;
 pub mod commands;
 pub mod config;
 pub mod copy;

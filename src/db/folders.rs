@@ -28,7 +28,11 @@ pub struct FolderRow {
 }
 
 /// The company's folders at or under `path` (a handle ending in `/`), in path order.
-pub async fn list_under(db: impl PgExecutor<'_>, company_id: i64, path: &str) -> sqlx::Result<Vec<FolderRow>> {
+pub async fn list_under(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    path: &str,
+) -> sqlx::Result<Vec<FolderRow>> {
     let pattern = format!("{}%", path.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
     sqlx::query_as(
         "select folder_id, path, created_at from folders where company_id = $1 and path like $2 order by path",

@@ -51,10 +51,16 @@ pub async fn active(db: impl PgExecutor<'_>, company_id: i64, limit: i64) -> sql
 
 /// The company's jobs that made an asset named `name` (a failed copy frees its name, so there
 /// may be several), newest first.
-pub async fn by_target_name(db: impl PgExecutor<'_>, company_id: i64, name: &str) -> sqlx::Result<Vec<JobStatus>> {
-    sqlx::query_as(&format!("{SELECT} where j.company_id = $1 and t.name = $2 order by j.job_id desc limit 100"))
-        .bind(company_id)
-        .bind(name)
-        .fetch_all(db)
-        .await
+pub async fn by_target_name(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    name: &str,
+) -> sqlx::Result<Vec<JobStatus>> {
+    sqlx::query_as(&format!(
+        "{SELECT} where j.company_id = $1 and t.name = $2 order by j.job_id desc limit 100"
+    ))
+    .bind(company_id)
+    .bind(name)
+    .fetch_all(db)
+    .await
 }

@@ -34,12 +34,10 @@ pub async fn insert(
     url_modifier: &str,
     max_attempts: u32,
     created_by: i64,
-    callback_url: Option<&str>,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(
-        "insert into jobs (company_id, state, source_asset_id, target_asset_id, url_modifier, max_attempts, created_by,
-                           callback_url)
-         values ($1, 'queued', $2, $3, $4, $5, $6, $7) returning job_id",
+        "insert into jobs (company_id, state, source_asset_id, target_asset_id, url_modifier, max_attempts, created_by)
+         values ($1, 'queued', $2, $3, $4, $5, $6) returning job_id",
     )
     .bind(company_id)
     .bind(source_asset_id)
@@ -47,7 +45,6 @@ pub async fn insert(
     .bind(url_modifier)
     .bind(max_attempts as i32)
     .bind(created_by)
-    .bind(callback_url)
     .fetch_one(db)
     .await
 }
@@ -165,7 +162,10 @@ pub enum CancelOutcome {
 /// job row is locked so a worker's claim cannot slip between the check and the change. Returns
 /// the job row when it was cancelled here, so the caller can release its asset in the same
 /// transaction.
-pub async fn cancel(db: &mut sqlx::PgConnection, job_id: i64) -> sqlx::Result<(CancelOutcome, Option<JobRow>)> {
+pub async fn cancel(
+    db: &mut sqlx::PgConnection,
+    job_id: i64,
+) -> sqlx::Result<(CancelOutcome, Option<JobRow>)> {
     let state: Option<String> = sqlx::query_scalar("select state from jobs where job_id = $1 for update")
         .bind(job_id)
         .fetch_optional(&mut *db)
@@ -225,4 +225,44 @@ pub async fn rescue_stale(db: impl PgExecutor<'_>, stale_ms: i64) -> sqlx::Resul
     .execute(db)
     .await?;
     Ok(rescued.rows_affected())
+}
+
+/// The channel on which a job id is announced when the job reaches a final state.
+pub const FINAL_CHANNEL: &str = "ipscopy_job_final";
+
+/// Announces, on commit of the caller's transaction, that a job reached a final state.
+pub async fn notify_final(db: impl PgExecutor<'_>, job_id: i64) -> sqlx::Result<()> {
+    sqlx::query("select pg_notify($1, $2)").bind(FINAL_CHANNEL).bind(job_id.to_string()).execute(db).await?;
+    Ok(())
+}
+
+/// Forwards final-state announcements to `sender` until `shutdown`, reconnecting as needed.
+pub async fn forward_finals(
+    pool: sqlx::PgPool,
+    sender: tokio::sync::broadcast::Sender<i64>,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
+    while !shutdown.is_cancelled() {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            Err(e) = listen_finals(&pool, &sender) => {
+                tracing::warn!(error = %e, "job notification listener lost; reconnecting");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+async fn listen_finals(
+    pool: &sqlx::PgPool,
+    sender: &tokio::sync::broadcast::Sender<i64>,
+) -> sqlx::Result<std::convert::Infallible> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(FINAL_CHANNEL).await?;
+    loop {
+        let note = listener.recv().await?;
+        if let Ok(id) = note.payload().parse() {
+            let _ = sender.send(id);
+        }
+    }
 }

@@ -1,8 +1,10 @@
 //! PostgreSQL access: one file per aggregate, plain SQL.
 
 pub mod assets;
+pub mod batches;
 pub mod companies;
 pub mod folders;
+pub mod idempotency;
 pub mod job_status;
 pub mod jobs;
 pub mod outbox;

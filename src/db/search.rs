@@ -37,7 +37,11 @@ const SELECT: &str = "select a.asset_id, a.company_id, f.path as folder_path, a.
     where a.state <> 'failed' ";
 
 /// The assets of `company_id` among `ids`, in id order.
-pub async fn by_ids(db: impl PgExecutor<'_>, company_id: i64, ids: &[i64]) -> sqlx::Result<Vec<CatalogAsset>> {
+pub async fn by_ids(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    ids: &[i64],
+) -> sqlx::Result<Vec<CatalogAsset>> {
     sqlx::query_as(&format!("{SELECT} and a.company_id = $1 and a.asset_id = any($2) order by a.asset_id"))
         .bind(company_id)
         .bind(ids)

@@ -22,7 +22,8 @@ pub struct EndpointRow {
     pub updated_at: DateTime<Utc>,
 }
 
-const ENDPOINT_COLUMNS: &str = "endpoint_id, company_id, kind, url, events, description, secret, previous_secret,
+const ENDPOINT_COLUMNS: &str =
+    "endpoint_id, company_id, kind, url, events, description, secret, previous_secret,
     previous_secret_expires_at, state, disabled_reason, failing_since, created_at, updated_at";
 
 /// A new client-registered endpoint.
@@ -134,7 +135,10 @@ pub async fn set_enabled(
 
 /// Deletes an endpoint with its deliveries and attempts; false if it did not exist.
 pub async fn delete_endpoint(db: impl PgExecutor<'_>, endpoint_id: i64) -> sqlx::Result<bool> {
-    let done = sqlx::query("delete from webhook_endpoints where endpoint_id = $1").bind(endpoint_id).execute(db).await?;
+    let done = sqlx::query("delete from webhook_endpoints where endpoint_id = $1")
+        .bind(endpoint_id)
+        .execute(db)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -211,6 +215,16 @@ pub async fn insert_callback_delivery(
     sqlx::query("insert into webhook_deliveries (message_id, endpoint_id, url) values ($1, $2, $3)")
         .bind(message_id)
         .bind(endpoint_id)
+        .bind(url)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Records the callbackUrl a job was submitted with.
+pub async fn set_job_callback_url(db: impl PgExecutor<'_>, job_id: i64, url: &str) -> sqlx::Result<()> {
+    sqlx::query("update jobs set callback_url = $2 where job_id = $1")
+        .bind(job_id)
         .bind(url)
         .execute(db)
         .await?;
@@ -363,10 +377,12 @@ pub async fn endpoint_failed(
     endpoint_id: i64,
     disable_after_secs: f64,
 ) -> sqlx::Result<Option<EndpointRow>> {
-    sqlx::query("update webhook_endpoints set failing_since = coalesce(failing_since, now()) where endpoint_id = $1")
-        .bind(endpoint_id)
-        .execute(&mut *db)
-        .await?;
+    sqlx::query(
+        "update webhook_endpoints set failing_since = coalesce(failing_since, now()) where endpoint_id = $1",
+    )
+    .bind(endpoint_id)
+    .execute(&mut *db)
+    .await?;
     sqlx::query_as(&format!(
         "update webhook_endpoints set state = 'disabled', updated_at = now(),
                 disabled_reason = 'every delivery failed since ' || to_char(failing_since at time zone 'UTC',

@@ -84,6 +84,29 @@ impl fmt::Display for JobHandle {
     }
 }
 
+/// `b|<companyId>|<batchId>`: a batch of copies submitted together (our extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchHandle {
+    pub company_id: i64,
+    pub batch_id: i64,
+}
+
+impl BatchHandle {
+    pub fn parse(text: &str) -> Result<Self, Fault> {
+        let mut parts = text.split('|');
+        match (parts.next(), id(parts.next()), id(parts.next()), parts.next()) {
+            (Some("b"), Some(company_id), Some(batch_id), None) => Ok(Self { company_id, batch_id }),
+            _ => Err(malformed("batchHandle", text)),
+        }
+    }
+}
+
+impl fmt::Display for BatchHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "b|{}|{}", self.company_id, self.batch_id)
+    }
+}
+
 /// A folder handle: the folder's path from the server root, starting with the company's root
 /// path and ending in `/` (an `f|` prefix is accepted).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,6 +193,14 @@ mod tests {
         assert_eq!(h.to_string(), "j|6||copyImage-41|41");
         assert_eq!(JobHandle::parse("j|6||copyImage-41|41"), Ok(h));
         assert!(JobHandle::parse("j|6||copyImage-40|41").is_err());
+    }
+
+    #[test]
+    fn batch_handles_round_trip() {
+        let h = BatchHandle { company_id: 3, batch_id: 12 };
+        assert_eq!(h.to_string(), "b|3|12");
+        assert_eq!(BatchHandle::parse("b|3|12"), Ok(h));
+        assert!(BatchHandle::parse("b|3").is_err());
     }
 
     #[test]

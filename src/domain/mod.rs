@@ -8,6 +8,6 @@ pub mod retry;
 pub mod role;
 
 pub use fault::{Fault, FaultClass, FaultKind};
-pub use handles::{AssetHandle, CompanyHandle, FolderPath, JobHandle};
+pub use handles::{AssetHandle, BatchHandle, CompanyHandle, FolderPath, JobHandle};
 pub use job::JobState;
 pub use role::Role;

@@ -2,9 +2,11 @@
 
 mod assets;
 mod auth;
+mod batches;
 mod copies;
 mod error;
 mod health;
+mod idempotency;
 mod jobs;
 mod webhooks;
 
@@ -26,6 +28,8 @@ pub struct AppState {
     pub storage: Storage,
     pub copier: Copier,
     pub broker: BrokerHealth,
+    /// Ids of jobs that just reached a final state (from PostgreSQL notifications), for long-polls.
+    pub job_events: tokio::sync::broadcast::Sender<i64>,
 }
 
 /// The whole HTTP API.
@@ -33,6 +37,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(copies::router())
         .merge(jobs::router())
+        .merge(batches::router())
         .merge(assets::router())
         .merge(health::router())
         .merge(webhooks::router())

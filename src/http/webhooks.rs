@@ -162,7 +162,12 @@ async fn check_url(state: &AppState, url: &str) -> Result<String, Fault> {
 
 /// Loads an endpoint the caller may use with `access`. An endpoint of another company looks
 /// exactly like one that does not exist.
-async fn endpoint(state: &AppState, caller: &Caller, handle: &str, access: Access) -> Result<EndpointRow, ApiError> {
+async fn endpoint(
+    state: &AppState,
+    caller: &Caller,
+    handle: &str,
+    access: Access,
+) -> Result<EndpointRow, ApiError> {
     let handle = EndpointHandle::parse(handle)?;
     let not_found = || Fault::not_found(format!("webhook {handle} does not exist"));
     let row = store::find_endpoint(&state.pool, handle.0).await?.ok_or_else(not_found)?;
@@ -202,7 +207,11 @@ async fn create(
 }
 
 /// The company's callback endpoint, made on first use; its secret signs callbackUrl deliveries.
-async fn callback(State(state): State<AppState>, caller: Caller, body: Bytes) -> Result<Json<EndpointOut>, ApiError> {
+async fn callback(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Json<EndpointOut>, ApiError> {
     let input: CompanyIn = parse_json(&body)?;
     let company = company(&input.company_handle)?;
     auth::authorize(&state.pool, &caller, company, Access::Write).await?;
@@ -258,9 +267,14 @@ async fn update(
         (None, _) => None,
     };
     let mut tx = state.pool.begin().await?;
-    let mut updated =
-        store::update_endpoint(&mut *tx, row.endpoint_id, url.as_deref(), input.events.as_deref(), input.description.as_deref())
-            .await?;
+    let mut updated = store::update_endpoint(
+        &mut *tx,
+        row.endpoint_id,
+        url.as_deref(),
+        input.events.as_deref(),
+        input.description.as_deref(),
+    )
+    .await?;
     if let Some(enabled) = input.enabled {
         updated = store::set_enabled(&mut *tx, row.endpoint_id, enabled, Some("disabled by a user")).await?;
     }
@@ -269,23 +283,41 @@ async fn update(
     Ok(Json(EndpointOut::new(updated, false)))
 }
 
-async fn set_enabled(state: &AppState, caller: &Caller, handle: &str, enabled: bool) -> Result<Json<EndpointOut>, ApiError> {
+async fn set_enabled(
+    state: &AppState,
+    caller: &Caller,
+    handle: &str,
+    enabled: bool,
+) -> Result<Json<EndpointOut>, ApiError> {
     let row = endpoint(state, caller, handle, Access::Write).await?;
-    let updated = store::set_enabled(&state.pool, row.endpoint_id, enabled, Some("disabled by a user")).await?;
+    let updated =
+        store::set_enabled(&state.pool, row.endpoint_id, enabled, Some("disabled by a user")).await?;
     let updated = updated.ok_or_else(|| Fault::not_found(format!("webhook {handle} does not exist")))?;
     tracing::info!(webhook = %EndpointHandle(row.endpoint_id), enabled, "webhook endpoint state changed");
     Ok(Json(EndpointOut::new(updated, false)))
 }
 
-async fn disable(State(state): State<AppState>, caller: Caller, Path(handle): Path<String>) -> Result<Json<EndpointOut>, ApiError> {
+async fn disable(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(handle): Path<String>,
+) -> Result<Json<EndpointOut>, ApiError> {
     set_enabled(&state, &caller, &handle, false).await
 }
 
-async fn enable(State(state): State<AppState>, caller: Caller, Path(handle): Path<String>) -> Result<Json<EndpointOut>, ApiError> {
+async fn enable(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(handle): Path<String>,
+) -> Result<Json<EndpointOut>, ApiError> {
     set_enabled(&state, &caller, &handle, true).await
 }
 
-async fn delete(State(state): State<AppState>, caller: Caller, Path(handle): Path<String>) -> Result<StatusCode, ApiError> {
+async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(handle): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let row = endpoint(&state, &caller, &handle, Access::Write).await?;
     store::delete_endpoint(&state.pool, row.endpoint_id).await?;
     tracing::info!(webhook = %EndpointHandle(row.endpoint_id), "webhook endpoint deleted");
@@ -301,11 +333,19 @@ struct SecretOut {
     previous_secret_expires: Option<DateTime<Utc>>,
 }
 
-async fn secret(State(state): State<AppState>, caller: Caller, Path(handle): Path<String>) -> Result<Json<SecretOut>, ApiError> {
+async fn secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(handle): Path<String>,
+) -> Result<Json<SecretOut>, ApiError> {
     // Reading a secret lets one forge events: managing rights are required.
     let row = endpoint(&state, &caller, &handle, Access::Write).await?;
     let expires = row.previous_secret_expires_at.filter(|at| *at > Utc::now());
-    Ok(Json(SecretOut { webhook_handle: EndpointHandle(row.endpoint_id).to_string(), secret: row.secret, previous_secret_expires: expires }))
+    Ok(Json(SecretOut {
+        webhook_handle: EndpointHandle(row.endpoint_id).to_string(),
+        secret: row.secret,
+        previous_secret_expires: expires,
+    }))
 }
 
 async fn rotate(
@@ -318,14 +358,20 @@ async fn rotate(
     let input: RotateIn = if body.is_empty() { RotateIn::default() } else { parse_json(&body)? };
     let overlap = input.overlap_seconds.unwrap_or(DEFAULT_OVERLAP_SECS);
     if overlap > MAX_OVERLAP_SECS {
-        return Err(Fault::invalid_parameter(format!("overlapSeconds must be at most {MAX_OVERLAP_SECS}")).into());
+        return Err(
+            Fault::invalid_parameter(format!("overlapSeconds must be at most {MAX_OVERLAP_SECS}")).into()
+        );
     }
     let secret = Secret::generate();
     let rotated = store::rotate_secret(&state.pool, row.endpoint_id, secret.expose(), overlap as f64).await?;
     let rotated = rotated.ok_or_else(|| Fault::not_found(format!("webhook {handle} does not exist")))?;
     tracing::info!(webhook = %EndpointHandle(row.endpoint_id), overlap_s = overlap, "webhook secret rotated");
     let expires = rotated.previous_secret_expires_at.filter(|at| *at > Utc::now());
-    Ok(Json(SecretOut { webhook_handle: EndpointHandle(row.endpoint_id).to_string(), secret: rotated.secret, previous_secret_expires: expires }))
+    Ok(Json(SecretOut {
+        webhook_handle: EndpointHandle(row.endpoint_id).to_string(),
+        secret: rotated.secret,
+        previous_secret_expires: expires,
+    }))
 }
 
 #[derive(Serialize)]
@@ -432,7 +478,9 @@ async fn attempts(
     Query(query): Query<LogQuery>,
 ) -> Result<Json<AttemptsOut>, ApiError> {
     let row = endpoint(&state, &caller, &handle, Access::Read).await?;
-    let rows = store::list_attempts(&state.pool, row.endpoint_id, query.message_id.as_deref(), limit(&query)?).await?;
+    let rows =
+        store::list_attempts(&state.pool, row.endpoint_id, query.message_id.as_deref(), limit(&query)?)
+            .await?;
     Ok(Json(AttemptsOut { attempts: rows.into_iter().map(AttemptOut::from).collect() }))
 }
 
@@ -452,7 +500,9 @@ async fn resend(
             "message {message_id} is still being delivered on its retry schedule; see its attempts"
         ))
         .into()),
-        Resend::NotFound => Err(Fault::not_found(format!("message {message_id} was not sent to webhook {handle}")).into()),
+        Resend::NotFound => {
+            Err(Fault::not_found(format!("message {message_id} was not sent to webhook {handle}")).into())
+        }
     }
 }
 

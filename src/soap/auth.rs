@@ -25,9 +25,8 @@ fn text_of<'a>(parent: &'a Element, name: &str) -> Option<&'a str> {
 /// Reads the SOAP headers and the HTTP headers of a request.
 pub fn read(soap_headers: &[Element], http: &HeaderMap) -> AuthInfo {
     let mut info = AuthInfo::default();
-    let auth_header = soap_headers
-        .iter()
-        .find(|h| h.name == "authHeader" && h.ns.as_deref().is_some_and(is_ips_namespace));
+    let auth_header =
+        soap_headers.iter().find(|h| h.name == "authHeader" && h.ns.as_deref().is_some_and(is_ips_namespace));
     if let Some(header) = auth_header {
         info.fault_status = text_of(header, "faultHttpStatusCode")
             .and_then(|s| s.parse::<u16>().ok())
@@ -41,7 +40,10 @@ pub fn read(soap_headers: &[Element], http: &HeaderMap) -> AuthInfo {
     let legacy = |name: &str| {
         soap_headers
             .iter()
-            .find(|h| h.name == name && h.ns.as_deref().is_some_and(|ns| ns == NS_LEGACY_AUTH || is_ips_namespace(ns)))
+            .find(|h| {
+                h.name == name
+                    && h.ns.as_deref().is_some_and(|ns| ns == NS_LEGACY_AUTH || is_ips_namespace(ns))
+            })
             .map(|h| h.text.clone())
     };
     if let Some(user) = legacy("AuthUser").filter(|u| !u.trim().is_empty()) {
@@ -83,7 +85,11 @@ mod tests {
 
     #[test]
     fn the_auth_header_wins_and_carries_the_fault_status() {
-        let h = header(NS_IPS, "authHeader", &[("user", "ann@x"), ("password", "pw"), ("faultHttpStatusCode", "200")]);
+        let h = header(
+            NS_IPS,
+            "authHeader",
+            &[("user", "ann@x"), ("password", "pw"), ("faultHttpStatusCode", "200")],
+        );
         let mut http = HeaderMap::new();
         http.insert(AUTHORIZATION, "Basic Ym9iQHg6b3RoZXI=".parse().unwrap());
         let info = read(&[h], &http);
@@ -95,7 +101,10 @@ mod tests {
     fn legacy_headers_and_then_basic_auth_are_used_when_there_is_no_auth_header() {
         let user = Element { text: "old@x".into(), ..header(NS_LEGACY_AUTH, "AuthUser", &[]) };
         let password = Element { text: "pw".into(), ..header(NS_LEGACY_AUTH, "AuthPassword", &[]) };
-        assert_eq!(read(&[user, password], &HeaderMap::new()).credentials, Some(("old@x".into(), "pw".into())));
+        assert_eq!(
+            read(&[user, password], &HeaderMap::new()).credentials,
+            Some(("old@x".into(), "pw".into()))
+        );
         let mut http = HeaderMap::new();
         http.insert(AUTHORIZATION, "Basic Ym9iQHg6cGE6c3M=".parse().unwrap());
         assert_eq!(read(&[], &http).credentials, Some(("bob@x".into(), "pa:ss".into())));

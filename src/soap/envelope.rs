@@ -77,7 +77,9 @@ impl Envelope {
         let mut elements = body.children.iter();
         match (elements.next(), elements.next()) {
             (Some(op), None) => Ok(Envelope { version, headers, body: op.clone() }),
-            (None, _) => Err((Some(version), Fault::missing_parameter("the operation element in the SOAP Body"))),
+            (None, _) => {
+                Err((Some(version), Fault::missing_parameter("the operation element in the SOAP Body")))
+            }
             (Some(_), Some(_)) => fail("the SOAP Body must hold exactly one operation element".into()),
         }
     }
@@ -92,7 +94,10 @@ pub fn is_ips_namespace(ns: &str) -> bool {
     let Some(version) = ns.strip_prefix(NS_IPS).and_then(|v| v.strip_prefix('/')) else { return false };
     let bytes = version.as_bytes();
     let dated = bytes.len() >= 10
-        && bytes[..10].iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
+        && bytes[..10]
+            .iter()
+            .enumerate()
+            .all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
     let suffix_ok = version[10.min(version.len())..]
         .split('-')
         .skip(1)
@@ -138,7 +143,9 @@ mod tests {
     #[test]
     fn envelopes_of_both_versions_yield_their_single_body_element() {
         for ns in [NS_SOAP11, NS_SOAP12] {
-            let doc = format!(r#"<e:Envelope xmlns:e="{ns}"><e:Header><h/></e:Header><e:Body><op/></e:Body></e:Envelope>"#);
+            let doc = format!(
+                r#"<e:Envelope xmlns:e="{ns}"><e:Header><h/></e:Header><e:Body><op/></e:Body></e:Envelope>"#
+            );
             let envelope = Envelope::from_root(Element::parse(doc.as_bytes()).unwrap()).unwrap();
             assert_eq!(envelope.version.ns(), ns);
             assert_eq!(envelope.headers.len(), 1);

@@ -62,7 +62,11 @@ mod tests {
     #[test]
     fn included_paths_keep_their_ancestors_and_whole_subtrees() {
         let mut node = asset();
-        filter(&mut node, &["assetArray/items/imageInfo".into(), "/assetArray/items/assetHandle".into()], &[]);
+        filter(
+            &mut node,
+            &["assetArray/items/imageInfo".into(), "/assetArray/items/assetHandle".into()],
+            &[],
+        );
         assert_eq!(
             names(&node),
             [

@@ -18,6 +18,7 @@ use axum::{
     routing::{get, post},
 };
 
+pub use self::ops::{OPERATIONS, Scope};
 use self::{
     envelope::{Envelope, NS_IPS, SoapVersion, is_ips_namespace},
     ops::Call,
@@ -70,7 +71,8 @@ async fn service(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
                 }
             };
             tracing::debug!(code = fault.code, reason = %fault.reason, "SOAP fault");
-            let status = StatusCode::from_u16(reply.fault_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status =
+                StatusCode::from_u16(reply.fault_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             (status, content_type, fault::envelope(reply.version, &reply.ns, &fault)).into_response()
         }
     }
@@ -80,20 +82,22 @@ async fn service(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
 /// a SOAP 1.2 `action` parameter) must agree with when one is sent.
 fn operation(body: &Element, headers: &HeaderMap) -> Result<String, Fault> {
     let invalid = |why: String| Fault::new(Fault::INVALID_REQUEST_XML, why);
-    let op = body
-        .name
-        .strip_suffix("Param")
-        .filter(|op| !op.is_empty())
-        .ok_or_else(|| invalid(format!("the SOAP Body element {:?} is not an <operation>Param element", body.name)))?;
+    let op = body.name.strip_suffix("Param").filter(|op| !op.is_empty()).ok_or_else(|| {
+        invalid(format!("the SOAP Body element {:?} is not an <operation>Param element", body.name))
+    })?;
     let header_action = headers.get("soapaction").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let content_type_action = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|ct| {
-        ct.split(';').find_map(|p| p.trim().strip_prefix("action=")).map(str::to_string)
-    });
+    let content_type_action = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| ct.split(';').find_map(|p| p.trim().strip_prefix("action=")).map(str::to_string));
     if let Some(action) = header_action.or(content_type_action) {
         let action = action.trim().trim_matches('"');
         let named = action.rsplit(['/', ':', '#']).next().unwrap_or(action);
         if !named.is_empty() && named != op {
-            return Err(invalid(format!("SOAPAction {action:?} does not match the body element {}", body.name)));
+            return Err(invalid(format!(
+                "SOAPAction {action:?} does not match the body element {}",
+                body.name
+            )));
         }
     }
     Ok(op.to_string())

@@ -7,5 +7,6 @@ use axum::{
 };
 
 pub async fn serve(Path(file): Path<String>) -> Response {
-    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain")], format!("no WSDL named {file}")).into_response()
+    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain")], format!("no WSDL named {file}"))
+        .into_response()
 }

@@ -40,7 +40,9 @@ fn envelope(event_type: &str, at: DateTime<Utc>, data: Value) -> String {
 /// The body of a `copy.*` event.
 pub fn job_payload(job: &JobIds, event: JobEvent, facts: &JobFacts, at: DateTime<Utc>) -> String {
     let error = match (&facts.error_code, &facts.error_reason) {
-        (Some(code), Some(reason)) if event != JobEvent::Succeeded => json!({ "code": code, "reason": reason }),
+        (Some(code), Some(reason)) if event != JobEvent::Succeeded => {
+            json!({ "code": code, "reason": reason })
+        }
         _ => Value::Null,
     };
     let image_info = if event == JobEvent::Succeeded {
@@ -97,12 +99,16 @@ mod tests {
             format: Some("png".into()),
         };
         let at = DateTime::parse_from_rfc3339("2026-01-02T03:04:05.5Z").unwrap().with_timezone(&Utc);
-        let body: Value = serde_json::from_str(&job_payload(&job(), JobEvent::Succeeded, &facts, at)).unwrap();
+        let body: Value =
+            serde_json::from_str(&job_payload(&job(), JobEvent::Succeeded, &facts, at)).unwrap();
         assert_eq!(body["type"], "copy.succeeded");
         assert_eq!(body["timestamp"], "2026-01-02T03:04:05.500Z");
         assert_eq!(body["data"]["jobHandle"], "j|6||copyImage-41|41");
         assert_eq!(body["data"]["assetHandle"], "a|9|1|9");
-        assert_eq!(body["data"]["imageInfo"], json!({"width": 64, "height": 48, "fileSize": 1234, "format": "png"}));
+        assert_eq!(
+            body["data"]["imageInfo"],
+            json!({"width": 64, "height": 48, "fileSize": 1234, "format": "png"})
+        );
         assert_eq!(body["data"]["error"], Value::Null);
     }
 
@@ -118,7 +124,8 @@ mod tests {
             file_size: None,
             format: None,
         };
-        let body: Value = serde_json::from_str(&job_payload(&job(), JobEvent::Failed, &facts, Utc::now())).unwrap();
+        let body: Value =
+            serde_json::from_str(&job_payload(&job(), JobEvent::Failed, &facts, Utc::now())).unwrap();
         assert_eq!(body["type"], "copy.failed");
         assert_eq!(body["data"]["error"], json!({"code": "SourceMissing", "reason": "gone"}));
         assert_eq!(body["data"]["imageInfo"], Value::Null);

@@ -146,9 +146,9 @@ fn v6_is_public(ip: Ipv6Addr) -> bool {
     // Only global unicast (2000::/3) is public; that excludes loopback, unspecified,
     // IPv4-compatible, unique-local (fc00::/7, e.g. fd00:ec2::254), link-local and multicast.
     let global_unicast = s[0] & 0xe000 == 0x2000;
-    let special = (s[0] == 0x2001 && s[1] < 0x0200) // IETF protocol assignments: Teredo, ORCHID, benchmarking
-        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-        || (s[0] == 0x3fff && s[1] < 0x1000); // documentation (RFC 9637)
+    // 2001::/23 holds IETF protocol assignments (Teredo, ORCHID, benchmarking); 2001:db8::/32
+    // is for documentation.
+    let special = (s[0] == 0x2001 && (s[1] < 0x0200 || s[1] == 0x0db8)) || (s[0] == 0x3fff && s[1] < 0x1000); // documentation (RFC 9637)
     global_unicast && !special
 }
 
@@ -179,10 +179,13 @@ impl Resolve for GuardedResolver {
         let host = name.as_str().to_string();
         Box::pin(async move {
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let permitted: Vec<SocketAddr> = addrs.iter().copied().filter(|a| policy.permits(a.ip())).collect();
+            let permitted: Vec<SocketAddr> =
+                addrs.iter().copied().filter(|a| policy.permits(a.ip())).collect();
             match (permitted.is_empty(), addrs.first()) {
                 (false, _) => Ok(Box::new(permitted.into_iter()) as Addrs),
-                (true, Some(first)) => Err(Refused(format!("{host} resolves to {}", refusal(first.ip()))).into()),
+                (true, Some(first)) => {
+                    Err(Refused(format!("{host} resolves to {}", refusal(first.ip()))).into())
+                }
                 (true, None) => Err(Refused(format!("{host} has no address")).into()),
             }
         })
@@ -204,13 +207,13 @@ mod tests {
         let policy = AddressPolicy::default();
         for url in [
             "http://169.254.169.254/latest/meta-data/",
-            "http://2852039166/",                     // 169.254.169.254 as one decimal number
-            "http://0xa9.0xfe.0xa9.0xfe/",            // and in hex
-            "http://[::ffff:169.254.169.254]/",       // IPv4-mapped
-            "http://[::ffff:a9fe:a9fe]/",             // IPv4-mapped, hex
-            "http://[64:ff9b::a9fe:a9fe]/",           // NAT64
-            "http://[2002:a9fe:a9fe::1]/",            // 6to4
-            "http://[fd00:ec2::254]/",                // AWS IPv6 metadata (unique local)
+            "http://2852039166/",               // 169.254.169.254 as one decimal number
+            "http://0xa9.0xfe.0xa9.0xfe/",      // and in hex
+            "http://[::ffff:169.254.169.254]/", // IPv4-mapped
+            "http://[::ffff:a9fe:a9fe]/",       // IPv4-mapped, hex
+            "http://[64:ff9b::a9fe:a9fe]/",     // NAT64
+            "http://[2002:a9fe:a9fe::1]/",      // 6to4
+            "http://[fd00:ec2::254]/",          // AWS IPv6 metadata (unique local)
             "http://127.0.0.1:8080/",
             "http://[::1]/",
             "http://[::]/",
@@ -232,7 +235,9 @@ mod tests {
     #[test]
     fn public_addresses_and_names_are_accepted() {
         let policy = AddressPolicy::default();
-        for url in ["https://93.184.215.14/hook", "https://[2606:4700::1111]/", "https://hooks.example.com/x?y=1"] {
+        for url in
+            ["https://93.184.215.14/hook", "https://[2606:4700::1111]/", "https://hooks.example.com/x?y=1"]
+        {
             assert!(policy.check_url(url).is_ok(), "{url}");
         }
     }

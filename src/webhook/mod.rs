@@ -76,9 +76,15 @@ pub async fn job_finished(tx: &mut PgConnection, job: &JobRow, event: JobEvent) 
         target_asset_id: job.target_asset_id,
     };
     let payload = events::job_payload(&ids, event, &facts, Utc::now());
-    let message_id =
-        db::webhooks::insert_message(&mut *tx, &new_msg_key(), job.company_id, event_type, &payload, Some(job.job_id))
-            .await?;
+    let message_id = db::webhooks::insert_message(
+        &mut *tx,
+        &new_msg_key(),
+        job.company_id,
+        event_type,
+        &payload,
+        Some(job.job_id),
+    )
+    .await?;
     db::webhooks::fan_out(&mut *tx, message_id, job.company_id, event_type).await?;
     if let Some(url) = &facts.callback_url {
         let secret = Secret::generate();

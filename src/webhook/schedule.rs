@@ -61,7 +61,8 @@ impl fmt::Display for RetrySchedule {
 fn parse_duration(part: &str) -> Result<Duration, String> {
     let split = part.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(part.len());
     let (number, unit) = part.split_at(split);
-    let value: f64 = number.parse().map_err(|_| format!("{part:?} is not a duration like 5s, 5m or 150ms"))?;
+    let value: f64 =
+        number.parse().map_err(|_| format!("{part:?} is not a duration like 5s, 5m or 150ms"))?;
     let seconds = match unit {
         "ms" => value / 1000.0,
         "s" | "" => value,

@@ -113,7 +113,12 @@ impl Sender {
 
     /// Claims what the free slots can take and starts it; returns how long to wait before
     /// looking again.
-    async fn dispatch(&self, slots: &Arc<Semaphore>, wake: &Arc<Notify>, tasks: &TaskTracker) -> anyhow::Result<Duration> {
+    async fn dispatch(
+        &self,
+        slots: &Arc<Semaphore>,
+        wake: &Arc<Notify>,
+        tasks: &TaskTracker,
+    ) -> anyhow::Result<Duration> {
         let free = slots.available_permits();
         if free == 0 {
             return Ok(POLL);
@@ -161,10 +166,18 @@ impl Sender {
     async fn post(&self, delivery: &Claimed) -> Response {
         let url = match self.policy.check_url(&delivery.url) {
             Ok(url) => url,
-            Err(refused) => return Response { error: Some(format!("refused: the URL {refused}")), ..Response::default() },
+            Err(refused) => {
+                return Response {
+                    error: Some(format!("refused: the URL {refused}")),
+                    ..Response::default()
+                };
+            }
         };
-        let secrets: Vec<Secret> =
-            [Some(&delivery.secret), delivery.previous_secret.as_ref()].into_iter().flatten().filter_map(|s| Secret::parse(s)).collect();
+        let secrets: Vec<Secret> = [Some(&delivery.secret), delivery.previous_secret.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|s| Secret::parse(s))
+            .collect();
         let timestamp = Utc::now().timestamp();
         let body = delivery.payload.as_bytes();
         let request = self
@@ -178,8 +191,10 @@ impl Sender {
         match request.send().await {
             Ok(mut response) => {
                 let status = response.status();
-                let header_text = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-                let retry_after = header_text(header::RETRY_AFTER.as_str()).and_then(|v| retry_after(&v, Utc::now()));
+                let header_text =
+                    |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+                let retry_after =
+                    header_text(header::RETRY_AFTER.as_str()).and_then(|v| retry_after(&v, Utc::now()));
                 let control = header_text("webhook-delivery").map(|v| v.trim().to_ascii_lowercase());
                 let mut kept = Vec::new();
                 while kept.len() < EXCERPT_BYTES {
@@ -221,7 +236,8 @@ impl Sender {
         if succeeded {
             store::endpoint_succeeded(&mut *tx, delivery.endpoint_id).await?;
         } else if is_endpoint && (gone || disable_asked) {
-            let reason = if gone { "the endpoint answered 410 Gone" } else { "the endpoint asked to be disabled" };
+            let reason =
+                if gone { "the endpoint answered 410 Gone" } else { "the endpoint asked to be disabled" };
             store::set_enabled(&mut *tx, delivery.endpoint_id, false, Some(reason)).await?;
             tracing::warn!(status = ?response.status, reason, "webhook endpoint disabled at its own request");
         } else {
@@ -232,7 +248,10 @@ impl Sender {
                     tracing::warn!("webhook message failed: every scheduled attempt failed");
                 }
             }
-            if let Some(disabled) = store::endpoint_failed(&mut tx, delivery.endpoint_id, self.disable_after.as_secs_f64()).await? {
+            if let Some(disabled) =
+                store::endpoint_failed(&mut tx, delivery.endpoint_id, self.disable_after.as_secs_f64())
+                    .await?
+            {
                 let reason = disabled.disabled_reason.clone().unwrap_or_default();
                 tracing::warn!(reason, "webhook endpoint disabled after failing continuously");
                 let payload = events::endpoint_disabled_payload(
@@ -241,7 +260,15 @@ impl Sender {
                     &reason,
                     Utc::now(),
                 );
-                let message_id = store::insert_message(&mut *tx, &new_msg_key(), disabled.company_id, "endpoint.disabled", &payload, None).await?;
+                let message_id = store::insert_message(
+                    &mut *tx,
+                    &new_msg_key(),
+                    disabled.company_id,
+                    "endpoint.disabled",
+                    &payload,
+                    None,
+                )
+                .await?;
                 store::fan_out(&mut *tx, message_id, disabled.company_id, "endpoint.disabled").await?;
                 super::notify(&mut tx).await?;
             }
@@ -268,7 +295,8 @@ impl Sender {
     fn next_delay(&self, delivery: &Claimed, response: &Response) -> Option<f64> {
         let failed = usize::try_from(delivery.scheduled_steps).unwrap_or(0) + 1;
         let mut delay = self.schedule.delay_after(failed, rand::random())?;
-        let slow_down = matches!(response.status, Some(StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE));
+        let slow_down =
+            matches!(response.status, Some(StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE));
         if let (true, Some(asked)) = (slow_down, response.retry_after) {
             delay = delay.max(asked);
         }

@@ -113,19 +113,24 @@ async fn attempt(ctx: &JobContext, job: &JobRow, cancel: &CancellationToken) -> 
         _ => None,
     };
     let Some(source_key) = source_key else {
-        return Err(JobError::Abort { code: "SourceMissing", reason: "the source asset no longer exists".into() });
+        return Err(JobError::Abort {
+            code: "SourceMissing",
+            reason: "the source asset no longer exists".into(),
+        });
     };
-    let modifier = ipscopy_render::parse(&job.url_modifier).map_err(|e| JobError::Abort {
-        code: "InvalidModifier",
-        reason: format!("urlModifier {e}"),
-    })?;
+    let modifier = ipscopy_render::parse(&job.url_modifier)
+        .map_err(|e| JobError::Abort { code: "InvalidModifier", reason: format!("urlModifier {e}") })?;
     let bytes = ctx.storage.get(&source_key).await.map_err(|e| match e {
-        StorageError::NotFound(_) => {
-            JobError::Abort { code: "SourceMissing", reason: "the source image is missing from storage".into() }
-        }
+        StorageError::NotFound(_) => JobError::Abort {
+            code: "SourceMissing",
+            reason: "the source image is missing from storage".into(),
+        },
         StorageError::Unavailable(detail) => {
             tracing::warn!(error = %detail, "reading the source failed");
-            JobError::Retry { code: "StorageUnavailable", reason: "the object store could not be read".into() }
+            JobError::Retry {
+                code: "StorageUnavailable",
+                reason: "the object store could not be read".into(),
+            }
         }
     })?;
     check(cancel)?;
@@ -138,7 +143,10 @@ async fn attempt(ctx: &JobContext, job: &JobRow, cancel: &CancellationToken) -> 
             code: "RenderTimeout",
             reason: format!("the render took longer than {} s", ctx.timing.render_timeout.as_secs_f64()),
         })?
-        .map_err(|e| JobError::Abort { code: "RenderCrashed", reason: format!("the render engine failed: {e}") })?
+        .map_err(|e| JobError::Abort {
+            code: "RenderCrashed",
+            reason: format!("the render engine failed: {e}"),
+        })?
         .map_err(|e| JobError::Abort { code: e.code(), reason: e.to_string() })?;
     check(cancel)?;
     let stored = Stored {
@@ -193,7 +201,12 @@ async fn record(ctx: &JobContext, job: &JobRow, result: Result<Stored, JobError>
             if db::jobs::schedule_retry(&mut *tx, job.job_id, job.attempts, at, code, &reason).await? {
                 db::outbox::insert(&mut *tx, job.job_id, Some(at)).await?;
             }
-            tracing::warn!(code, reason, retry_in_ms = delay.as_millis() as u64, "attempt failed; retry scheduled");
+            tracing::warn!(
+                code,
+                reason,
+                retry_in_ms = delay.as_millis() as u64,
+                "attempt failed; retry scheduled"
+            );
             Outcome::RetryScheduled
         }
         Err(JobError::Retry { code, reason }) => {
@@ -206,6 +219,9 @@ async fn record(ctx: &JobContext, job: &JobRow, result: Result<Stored, JobError>
             Outcome::Failed
         }
     };
+    if matches!(outcome, Outcome::Succeeded | Outcome::Failed | Outcome::Cancelled) {
+        db::jobs::notify_final(&mut *tx, job.job_id).await?;
+    }
     tx.commit().await?;
     if outcome == Outcome::RetryScheduled {
         ctx.relay.wake();

@@ -64,7 +64,10 @@ impl Worker {
         }
         in_flight.close();
         if tokio::time::timeout(self.shutdown_timeout, in_flight.wait()).await.is_err() {
-            tracing::warn!(jobs = in_flight.len(), "worker stopped with jobs unfinished; they will run again");
+            tracing::warn!(
+                jobs = in_flight.len(),
+                "worker stopped with jobs unfinished; they will run again"
+            );
         }
         tracing::info!("worker stopped");
     }

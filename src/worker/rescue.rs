@@ -9,7 +9,12 @@ use tokio_util::sync::CancellationToken;
 use crate::{db, queue::Relay};
 
 /// Looks for stale running jobs until `shutdown`.
-pub async fn rescue_stale_jobs(pool: PgPool, relay: Relay, stale_after: Duration, shutdown: CancellationToken) {
+pub async fn rescue_stale_jobs(
+    pool: PgPool,
+    relay: Relay,
+    stale_after: Duration,
+    shutdown: CancellationToken,
+) {
     let period = (stale_after / 4).clamp(Duration::from_millis(100), Duration::from_secs(15));
     loop {
         tokio::select! {

@@ -51,7 +51,11 @@ async fn ready_messages(queue: &str) -> u32 {
     let connection = ipscopy::queue::connect("amqp://guest:guest@127.0.0.1:5672/%2f", "test").await.unwrap();
     let channel = connection.create_channel().await.unwrap();
     let declared = channel
-        .queue_declare(queue.into(), QueueDeclareOptions { passive: true, ..Default::default() }, FieldTable::default())
+        .queue_declare(
+            queue.into(),
+            QueueDeclareOptions { passive: true, ..Default::default() },
+            FieldTable::default(),
+        )
         .await
         .unwrap();
     connection.close(200, "done".into()).await.unwrap();
@@ -59,7 +63,8 @@ async fn ready_messages(queue: &str) -> u32 {
 }
 
 async fn job_state(app: &TestApp, accepted: &Value) -> Value {
-    let (status, job) = app.get_json(&format!("/v1/jobs/{}", encode(accepted["jobHandle"].as_str().unwrap()))).await;
+    let (status, job) =
+        app.get_json(&format!("/v1/jobs/{}", encode(accepted["jobHandle"].as_str().unwrap()))).await;
     assert_eq!(status, 200, "{job}");
     job
 }
@@ -150,7 +155,8 @@ async fn a_queued_job_is_cancelled_at_once_and_its_name_is_released() {
     assert_eq!(body["state"], "cancelled");
     let job = job_state(&app, &accepted).await;
     assert_eq!(job["state"], "cancelled");
-    let (_, asset) = app.get_json(&format!("/v1/assets/{}", encode(accepted["assetHandle"].as_str().unwrap()))).await;
+    let (_, asset) =
+        app.get_json(&format!("/v1/assets/{}", encode(accepted["assetHandle"].as_str().unwrap()))).await;
     assert_eq!(asset["state"], "failed");
     let waiting: i64 = sqlx::query_scalar("select count(*) from outbox").fetch_one(&app.pool).await.unwrap();
     assert_eq!(waiting, 0, "nothing is left to publish");
@@ -177,7 +183,8 @@ async fn a_job_whose_worker_vanished_is_rescued_and_completes_on_another_worker(
     assert!(claimed.is_some());
 
     let shutdown = CancellationToken::new();
-    let worker = app::start(&app.settings, Roles { api: false, worker: true }, shutdown.clone()).await.unwrap();
+    let worker =
+        app::start(&app.settings, Roles { api: false, worker: true }, shutdown.clone()).await.unwrap();
     let job = app.wait_for_job(accepted["jobHandle"].as_str().unwrap()).await;
 
     assert_eq!(job["state"], "succeeded", "{job}");
@@ -206,11 +213,13 @@ async fn a_running_job_asked_to_cancel_ends_cancelled_instead_of_rendering() {
     let body: Value = response.json().await.unwrap();
     assert_eq!((body["state"].as_str(), body["cancelRequested"].as_bool()), (Some("running"), Some(true)));
     let shutdown = CancellationToken::new();
-    let worker = app::start(&app.settings, Roles { api: false, worker: true }, shutdown.clone()).await.unwrap();
+    let worker =
+        app::start(&app.settings, Roles { api: false, worker: true }, shutdown.clone()).await.unwrap();
     let job = app.wait_for_job(accepted["jobHandle"].as_str().unwrap()).await;
 
     assert_eq!(job["state"], "cancelled", "{job}");
-    let (_, asset) = app.get_json(&format!("/v1/assets/{}", encode(accepted["assetHandle"].as_str().unwrap()))).await;
+    let (_, asset) =
+        app.get_json(&format!("/v1/assets/{}", encode(accepted["assetHandle"].as_str().unwrap()))).await;
     assert_eq!(asset["state"], "failed");
     shutdown.cancel();
     worker.wait().await;

@@ -89,9 +89,7 @@ pub async fn spawn(roles: Roles, configure: impl FnOnce(&mut Settings)) -> TestA
     };
     configure(&mut settings);
     let shutdown = CancellationToken::new();
-    let running = app::start(&settings, roles, shutdown.clone())
-        .await
-        .expect("the app starts");
+    let running = app::start(&settings, roles, shutdown.clone()).await.expect("the app starts");
     let pool = running.pool.clone();
     let company = admin::add_company(&pool, "Acme").await.expect("company");
     let folder = admin::add_folder(&pool, company, "/copies").await.expect("folder");
@@ -260,7 +258,8 @@ impl TestApp {
         let response = request.send().await.expect("request sent");
         let status = response.status().as_u16();
         let bytes = response.bytes().await.expect("body");
-        let value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("JSON body") };
+        let value =
+            if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("JSON body") };
         (status, value)
     }
 

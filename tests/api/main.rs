@@ -2,6 +2,7 @@
 //! its own database and queue names, against the real PostgreSQL and RabbitMQ.
 
 mod auth;
+mod bulk;
 mod copies;
 mod delivery;
 mod helpers;

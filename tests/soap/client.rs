@@ -98,8 +98,11 @@ impl Soap for TestApp {
         }
         let response = request.send().await.expect("request sent");
         let status = response.status().as_u16();
-        let content_type =
-            response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
         let raw = response.text().await.expect("body");
         let doc = Element::parse(raw.as_bytes()).ok();
         Reply { status, content_type, raw, doc }

@@ -32,8 +32,13 @@ async fn replies_come_in_the_namespace_of_the_request_including_unknown_dated_on
     let app = spawn_app().await;
     let params = format!("<companyHandle>{}</companyHandle>", app.company);
 
-    for ns in [IPS, IPS_2008, IPS_2014, "http://www.scene7.com/IpsApi/xsd/2013-08-29-beta", "http://www.scene7.com/IpsApi/xsd/2031-01-15"]
-    {
+    for ns in [
+        IPS,
+        IPS_2008,
+        IPS_2014,
+        "http://www.scene7.com/IpsApi/xsd/2013-08-29-beta",
+        "http://www.scene7.com/IpsApi/xsd/2031-01-15",
+    ] {
         let reply = app.call_as(&app.email, ns, "getCompanyInfo", &params).await;
         let ret = reply.ok("getCompanyInfo");
         assert_eq!(ret.ns.as_deref(), Some(ns));
@@ -115,8 +120,9 @@ async fn http_basic_and_the_legacy_auth_headers_authenticate_too() {
         app.email
     );
 
-    let by_basic =
-        app.post_soap(envelope("", IPS_2014, "getCompanyInfo", &params), &[("authorization", basic.as_str())]).await;
+    let by_basic = app
+        .post_soap(envelope("", IPS_2014, "getCompanyInfo", &params), &[("authorization", basic.as_str())])
+        .await;
     let by_legacy = app.post_soap(envelope(&legacy, IPS_2014, "getCompanyInfo", &params), &[]).await;
 
     by_basic.ok("getCompanyInfo");
@@ -129,9 +135,16 @@ async fn the_doc_examples_of_check_login_get_company_info_and_get_user_info_roun
     let app = spawn_app().await;
 
     let valid = app
-        .call("checkLogin", &format!("<companyHandle>{}</companyHandle><email>{}</email><password>{PASSWORD}</password>", app.company, app.email))
+        .call(
+            "checkLogin",
+            &format!(
+                "<companyHandle>{}</companyHandle><email>{}</email><password>{PASSWORD}</password>",
+                app.company, app.email
+            ),
+        )
         .await;
-    let invalid = app.call("checkLogin", &format!("<email>{}</email><password>nope</password>", app.email)).await;
+    let invalid =
+        app.call("checkLogin", &format!("<email>{}</email><password>nope</password>", app.email)).await;
     // The getCompanyInfo example asks by name in the unversioned namespace.
     let by_name = app.call_as(&app.email, IPS, "getCompanyInfo", "<companyName>Acme</companyName>").await;
     let user = app.call("getUserInfo", "").await;

@@ -5,9 +5,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::{
-    copy_and_wait, register,
+    copy_and_wait,
     receiver::{Receiver, Reply},
-    spawn_webhook_app, verify_independently, wait_for_message_state, webhook_log,
+    register, spawn_webhook_app, verify_independently, wait_for_message_state, webhook_log,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,7 +75,10 @@ async fn a_receiver_answering_500_twice_then_200_gets_three_attempts_with_growin
     let attempts = log["attempts"].as_array().unwrap();
     let codes: Vec<&Value> = attempts.iter().map(|a| &a["responseStatusCode"]).collect();
     assert_eq!(codes, [&json!(500), &json!(500), &json!(200)]);
-    assert_eq!(attempts.iter().map(|a| a["succeeded"].as_bool().unwrap()).collect::<Vec<_>>(), [false, false, true]);
+    assert_eq!(
+        attempts.iter().map(|a| a["succeeded"].as_bool().unwrap()).collect::<Vec<_>>(),
+        [false, false, true]
+    );
     assert!(attempts.iter().all(|a| a["trigger"] == "scheduled" && a["durationMs"].is_number()), "{log}");
     assert_eq!(attempts[0]["responseExcerpt"], "receiver says hi");
     app.stop().await;
@@ -112,7 +115,11 @@ async fn a_410_disables_the_endpoint_and_later_events_are_not_sent_to_it() {
 
     copy_and_wait(&app, "second", json!({})).await;
     let messages = webhook_log(&app, &webhook, "messages").await;
-    assert_eq!(messages["messages"].as_array().unwrap().len(), 1, "nothing queued for a disabled endpoint: {messages}");
+    assert_eq!(
+        messages["messages"].as_array().unwrap().len(),
+        1,
+        "nothing queued for a disabled endpoint: {messages}"
+    );
     assert_eq!(receiver.deliveries().len(), 1);
     app.stop().await;
 }

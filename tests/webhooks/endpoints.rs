@@ -16,10 +16,12 @@ async fn call(app: &TestApp, method: Method, path: &str, body: Option<&Value>) -
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endpoint_is_registered_listed_updated_disabled_enabled_and_deleted() {
     let app = crate::spawn_webhook_app(|_| {}).await;
-    let (webhook, secret) = register(&app, "http://127.0.0.1:9/hook", &["copy.succeeded", "copy.failed"]).await;
+    let (webhook, secret) =
+        register(&app, "http://127.0.0.1:9/hook", &["copy.succeeded", "copy.failed"]).await;
     let path = format!("/v1/webhooks/{}", encode(&webhook));
 
-    let (status, listed) = app.get_json(&format!("/v1/webhooks?companyHandle={}", encode(&app.company.to_string()))).await;
+    let (status, listed) =
+        app.get_json(&format!("/v1/webhooks?companyHandle={}", encode(&app.company.to_string()))).await;
     assert_eq!(status, 200, "{listed}");
     assert_eq!(listed["webhooks"][0]["webhookHandle"], webhook.as_str());
     assert_eq!(listed["webhooks"][0]["events"], json!(["copy.succeeded", "copy.failed"]));
@@ -28,7 +30,8 @@ async fn an_endpoint_is_registered_listed_updated_disabled_enabled_and_deleted()
     assert_eq!(shown["secret"], secret.as_str());
 
     let (status, updated) =
-        call(&app, Method::PATCH, &path, Some(&json!({ "url": "http://127.0.0.1:10/new", "events": [] }))).await;
+        call(&app, Method::PATCH, &path, Some(&json!({ "url": "http://127.0.0.1:10/new", "events": [] })))
+            .await;
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["url"], "http://127.0.0.1:10/new");
     assert_eq!(updated["events"], json!([]));
@@ -52,10 +55,23 @@ async fn another_companys_endpoint_looks_exactly_like_a_missing_one() {
     let globex = admin::add_company(&app.pool, "Globex").await.unwrap();
     app.add_member("bob@globex.example", globex, Role::IpsCompanyAdmin).await;
 
-    let foreign = app.request_json_as("bob@globex.example", Method::GET, &format!("/v1/webhooks/{}", encode(&webhook)), None).await;
-    let missing = app.request_json_as("bob@globex.example", Method::GET, "/v1/webhooks/w%7C999999", None).await;
+    let foreign = app
+        .request_json_as(
+            "bob@globex.example",
+            Method::GET,
+            &format!("/v1/webhooks/{}", encode(&webhook)),
+            None,
+        )
+        .await;
+    let missing =
+        app.request_json_as("bob@globex.example", Method::GET, "/v1/webhooks/w%7C999999", None).await;
     let deleted = app
-        .request_json_as("bob@globex.example", Method::DELETE, &format!("/v1/webhooks/{}", encode(&webhook)), None)
+        .request_json_as(
+            "bob@globex.example",
+            Method::DELETE,
+            &format!("/v1/webhooks/{}", encode(&webhook)),
+            None,
+        )
         .await;
 
     assert_eq!(foreign.0, 404);

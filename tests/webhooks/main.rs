@@ -2,7 +2,6 @@
 //! 127.0.0.1 and checks what a webhook consumer would see.
 
 #[path = "../api/helpers.rs"]
-#[allow(dead_code)]
 mod helpers;
 
 mod delivery;

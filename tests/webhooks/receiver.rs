@@ -83,7 +83,10 @@ impl Receiver {
         let router = Router::new().fallback(record).with_state(shared.clone());
         let token = shutdown.clone();
         tokio::spawn(async move {
-            axum::serve(listener, router).with_graceful_shutdown(token.cancelled_owned()).await.expect("receiver runs");
+            axum::serve(listener, router)
+                .with_graceful_shutdown(token.cancelled_owned())
+                .await
+                .expect("receiver runs");
         });
         Self { addr, shared, shutdown }
     }
@@ -120,7 +123,11 @@ impl Receiver {
             if got.len() >= count {
                 return got;
             }
-            assert!(Instant::now() < deadline, "the receiver got {} of {count} deliveries in 60 s", got.len());
+            assert!(
+                Instant::now() < deadline,
+                "the receiver got {} of {count} deliveries in 60 s",
+                got.len()
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }

@@ -15,7 +15,8 @@ async fn during_a_rotation_each_delivery_verifies_with_the_old_and_with_the_new_
     let receiver = Receiver::start().await;
     let (webhook, old) = register(&app, &receiver.url("/rotating"), &[]).await;
 
-    let (status, rotated) = app.post_json(&format!("/v1/webhooks/{}/rotate-secret", encode(&webhook)), &json!({})).await;
+    let (status, rotated) =
+        app.post_json(&format!("/v1/webhooks/{}/rotate-secret", encode(&webhook)), &json!({})).await;
     assert_eq!(status, 200, "{rotated}");
     let new = rotated["secret"].as_str().unwrap().to_string();
     assert_ne!(new, old);
@@ -63,7 +64,8 @@ async fn recover_resends_only_the_messages_that_failed_since_the_given_time() {
     assert_eq!(deliveries[3].header("webhook-id"), missed);
     assert_eq!(receiver.deliveries().len(), 4, "the delivered message was not sent again");
     let log = webhook_log(&app, &webhook, &format!("attempts?messageId={missed}")).await;
-    let triggers: Vec<&str> = log["attempts"].as_array().unwrap().iter().map(|a| a["trigger"].as_str().unwrap()).collect();
+    let triggers: Vec<&str> =
+        log["attempts"].as_array().unwrap().iter().map(|a| a["trigger"].as_str().unwrap()).collect();
     assert_eq!(triggers, ["scheduled", "scheduled", "recovery"]);
     app.stop().await;
 }
@@ -94,7 +96,9 @@ async fn a_resend_delivers_the_same_message_again_and_is_logged_as_manual() {
         log = webhook_log(&app, &webhook, &format!("attempts?messageId={msg}")).await;
     }
     assert_eq!(log["attempts"][1]["trigger"], "manual");
-    let (status, unknown) = app.post_json(&format!("/v1/webhooks/{}/messages/msg_nope/resend", encode(&webhook)), &json!({})).await;
+    let (status, unknown) = app
+        .post_json(&format!("/v1/webhooks/{}/messages/msg_nope/resend", encode(&webhook)), &json!({}))
+        .await;
     assert_eq!((status, unknown["code"].clone()), (404, json!(30001)), "{unknown}");
     app.stop().await;
 }

@@ -31,7 +31,8 @@ async fn endpoints_at_metadata_private_loopback_or_names_resolving_there_are_ref
         assert_eq!(refused["code"], 30001, "{url}: {refused}");
         assert!(refused["reason"].as_str().unwrap().contains("non-public address"), "{url}: {refused}");
     }
-    let (_, list) = app.get_json(&format!("/v1/webhooks?companyHandle={}", encode(&app.company.to_string()))).await;
+    let (_, list) =
+        app.get_json(&format!("/v1/webhooks?companyHandle={}", encode(&app.company.to_string()))).await;
     assert_eq!(list["webhooks"], json!([]));
     app.stop().await;
 }
@@ -47,7 +48,10 @@ async fn a_copy_with_a_callback_url_at_the_metadata_address_is_refused_and_nothi
 
     assert_eq!(status, 400, "{refused}");
     assert_eq!(refused["code"], 30001);
-    assert!(refused["reason"].as_str().unwrap().starts_with("callbackUrl points to the non-public"), "{refused}");
+    assert!(
+        refused["reason"].as_str().unwrap().starts_with("callbackUrl points to the non-public"),
+        "{refused}"
+    );
     body.as_object_mut().unwrap().remove("callbackUrl");
     let (status, accepted) = app.submit(&body).await;
     assert_eq!(status, 202, "the name was not taken by the refused copy: {accepted}");
@@ -91,7 +95,10 @@ async fn a_stored_endpoint_that_now_points_to_loopback_is_refused_when_connectin
     }
 
     assert!(errors[0].starts_with("refused before connecting: localhost resolves to"), "{errors:?}");
-    assert!(errors[1].starts_with("refused: the URL points to the non-public address 127.0.0.1"), "{errors:?}");
+    assert!(
+        errors[1].starts_with("refused: the URL points to the non-public address 127.0.0.1"),
+        "{errors:?}"
+    );
     assert!(receiver.deliveries().is_empty(), "nothing reached the receiver");
     app.stop().await;
 }
@@ -106,7 +113,11 @@ async fn redirects_are_not_followed_and_count_as_failed_attempts() {
     copy_and_wait(&app, "redirected", json!({})).await;
     let deliveries = receiver.wait_for(2).await; // the redirect, then the scheduled retry
 
-    assert!(deliveries.iter().all(|d| d.path == "/moved"), "{:?}", deliveries.iter().map(|d| &d.path).collect::<Vec<_>>());
+    assert!(
+        deliveries.iter().all(|d| d.path == "/moved"),
+        "{:?}",
+        deliveries.iter().map(|d| &d.path).collect::<Vec<_>>()
+    );
     let log = webhook_log(&app, &webhook, "attempts").await;
     assert_eq!(log["attempts"][0]["responseStatusCode"], 307, "{log}");
     assert_eq!(log["attempts"][0]["succeeded"], false, "{log}");

@@ -212,9 +212,13 @@ fn requested(m: &Modifier, limits: &Limits) -> (Option<u32>, Option<u32>) {
     let Some(v) = m.dpr else { return (w, h) };
     let mul = |x: u32| clamp_u32(round_half_up(f64::from(x) * v).max(1));
     let (mut w, mut h) = (w.map(mul), h.map(mul));
-    // Spec §3.1 dpr: an oversized result is scaled back to the side limit, not refused.
+    // Spec §3.1 dpr: an oversized result is scaled back within the limits, not refused.
     let max = f64::from(limits.max_output_side);
-    let over = w.into_iter().chain(h).map(|x| f64::from(x) / max).fold(1.0, f64::max);
+    let mut over = w.into_iter().chain(h).map(|x| f64::from(x) / max).fold(1.0, f64::max);
+    if let (Some(w), Some(h)) = (w, h) {
+        let pixels = f64::from(w) * f64::from(h) / limits.max_output_pixels as f64;
+        over = over.max(pixels.sqrt());
+    }
     if over > 1.0 {
         w = w.map(|x| clamp_u32((f64::from(x) / over).floor() as i64).max(1));
         h = h.map(|x| clamp_u32((f64::from(x) / over).floor() as i64).max(1));
@@ -333,9 +337,10 @@ mod tests {
     }
 
     #[test]
-    fn an_oversized_dpr_is_scaled_back_to_the_side_limit_keeping_the_aspect() {
+    fn an_oversized_dpr_is_scaled_back_within_the_limits_keeping_the_aspect() {
         let p = plan_for("dpr=on,10&wid=2000&hei=1000", 2000, 1000);
-        assert_eq!(p.output, (16383, 8191));
+        assert_eq!(p.output, (14142, 7071));
+        assert_eq!(plan_for("dpr=on,10&wid=2000", 2000, 200).output, (16383, 1638));
     }
 
     #[test]
@@ -349,13 +354,15 @@ mod tests {
 
     #[test]
     fn an_extend_that_removes_everything_is_refused() {
-        let e = build(&crate::parse("extend=-1000,0,-1000,0").unwrap(), 2000, 1500, &Limits::default()).unwrap_err();
+        let e = build(&crate::parse("extend=-1000,0,-1000,0").unwrap(), 2000, 1500, &Limits::default())
+            .unwrap_err();
         assert!(e.to_string().starts_with("extend: the result would be 0×1500"), "{e}");
     }
 
     #[test]
     fn an_oversized_intermediate_names_the_command_that_made_it() {
-        let e = build(&crate::parse("scale=40&wid=100").unwrap(), 2000, 1500, &Limits::default()).unwrap_err();
+        let e =
+            build(&crate::parse("scale=40&wid=100").unwrap(), 2000, 1500, &Limits::default()).unwrap_err();
         assert!(e.to_string().starts_with("scale: intermediate image 80000×60000"), "{e}");
     }
 

@@ -71,7 +71,8 @@ fn conditions(call: &Call<'_>) -> Result<Vec<NameCondition>, Fault> {
         .children_named("items")
         .map(|item| {
             let text = |name: &str| item.child(name).map(|e| e.text.trim().to_string());
-            let field = text("field").ok_or_else(|| Fault::missing_parameter("systemFieldCondition field"))?;
+            let field =
+                text("field").ok_or_else(|| Fault::missing_parameter("systemFieldCondition field"))?;
             // The virtual file name is the name plus an extension, so both match on the name.
             if field != "Name" && field != "FileName" {
                 return Err(Fault::invalid_parameter(format!(
@@ -80,7 +81,8 @@ fn conditions(call: &Call<'_>) -> Result<Vec<NameCondition>, Fault> {
             }
             let op = text("op").ok_or_else(|| Fault::missing_parameter("systemFieldCondition op"))?;
             let op = one_of("systemFieldCondition op", &op, &ops)?;
-            let value = text("value").ok_or_else(|| Fault::missing_parameter("systemFieldCondition value"))?;
+            let value =
+                text("value").ok_or_else(|| Fault::missing_parameter("systemFieldCondition value"))?;
             Ok(NameCondition { op, value })
         })
         .collect()
@@ -155,7 +157,8 @@ pub async fn set_url_modifier(call: &Call<'_>) -> Result<Node> {
     let modifier = call.text("urlModifier").unwrap_or_default().trim();
     let post = call.text("urlPostApplyModifier").unwrap_or_default().trim();
     for (field, value) in [("urlModifier", modifier), ("urlPostApplyModifier", post)] {
-        ipscopy_render::parse(value).map_err(|e| Fault::invalid_parameter(format!("{field} is invalid: {e}")))?;
+        ipscopy_render::parse(value)
+            .map_err(|e| Fault::invalid_parameter(format!("{field} is invalid: {e}")))?;
     }
     let set = db::assets::set_url_modifiers(
         &call.state.pool,

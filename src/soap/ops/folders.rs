@@ -72,11 +72,17 @@ pub async fn create_folder(call: &Call<'_>) -> Result<Node> {
     let pool = &call.state.pool;
     let parent = format!("{parent}/");
     if db::folders::find(pool, company.company_id, &parent).await?.is_none() {
-        return Err(Fault::not_found(format!("parent folder {parent} does not exist in company {company_handle}")).into());
+        return Err(Fault::not_found(format!(
+            "parent folder {parent} does not exist in company {company_handle}"
+        ))
+        .into());
     }
     // IPS keeps folder and asset names apart, company-wide.
     if !db::search::names_in_use(pool, company.company_id, &[leaf.to_string()]).await?.is_empty() {
-        return Err(Fault::conflict(format!("name {leaf:?} is already used by an asset of company {company_handle}")).into());
+        return Err(Fault::conflict(format!(
+            "name {leaf:?} is already used by an asset of company {company_handle}"
+        ))
+        .into());
     }
     if db::folders::insert(pool, company.company_id, path.as_str()).await?.is_none() {
         return Err(Fault::conflict(format!("folder {path} already exists")).into());

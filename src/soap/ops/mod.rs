@@ -79,7 +79,9 @@ impl Call<'_> {
 
     /// The `items` of an array parameter; `None` when the array is absent.
     pub fn array(&self, name: &str) -> Option<Vec<String>> {
-        self.params.child(name).map(|a| a.children_named("items").map(|i| i.text.trim().to_string()).collect())
+        self.params
+            .child(name)
+            .map(|a| a.children_named("items").map(|i| i.text.trim().to_string()).collect())
     }
 
     /// An array that must be present (it may be empty).
@@ -89,7 +91,9 @@ impl Call<'_> {
 
     pub fn int(&self, name: &str) -> Result<Option<i64>, Fault> {
         self.optional(name)
-            .map(|t| t.parse().map_err(|_| Fault::invalid_parameter(format!("{name} {t:?} is not an integer"))))
+            .map(|t| {
+                t.parse().map_err(|_| Fault::invalid_parameter(format!("{name} {t:?} is not an integer")))
+            })
             .transpose()
     }
 
@@ -118,7 +122,8 @@ impl Call<'_> {
         };
         auth::authorize(&self.state.pool, self.caller, handle, access).await?;
         let company = db::companies::find(&self.state.pool, handle.0).await?;
-        Ok(company.ok_or_else(|| Fault::new(Fault::INVALID_COMPANY, format!("no access to company {handle}")))?)
+        Ok(company
+            .ok_or_else(|| Fault::new(Fault::INVALID_COMPANY, format!("no access to company {handle}")))?)
     }
 
     /// A folder named by a handle (`Acme/images/`, `f|Acme/images/`) or by a path under the
@@ -186,6 +191,8 @@ pub async fn dispatch(op: &str, call: &Call<'_>) -> Result<Node> {
         "checkLogin" => users::check_login(call).await,
         "getActiveJobs" => jobs::get_active_jobs(call).await,
         "getJobLogDetails" => jobs::get_job_log_details(call).await,
-        other => Err(Fault::new(Fault::INVALID_REQUEST_XML, format!("operation {other} is not supported")).into()),
+        other => {
+            Err(Fault::new(Fault::INVALID_REQUEST_XML, format!("operation {other} is not supported")).into())
+        }
     }
 }

@@ -37,7 +37,9 @@ async fn move_one(call: &Call<'_>, company: &CompanyRow, handle: &str, direction
     .await?;
     match (was.as_deref(), direction) {
         (Some(state), _) if state == from => Ok(()),
-        (Some(_), Move::ToTrash) => Err(Fault::invalid_parameter(format!("asset {asset} is already in the trash")).into()),
+        (Some(_), Move::ToTrash) => {
+            Err(Fault::invalid_parameter(format!("asset {asset} is already in the trash")).into())
+        }
         (Some(_), Move::Restore) => Err(Fault::invalid_parameter(format!(
             "asset {asset} is not in the trash (or the trash was emptied)"
         ))
@@ -61,7 +63,9 @@ async fn batch(call: &Call<'_>, direction: Move, reply: &str) -> Result<Node> {
     let company = call.company().await?;
     let handles = call.required_array("assetHandleArray")?;
     if handles.len() > MAX_BATCH {
-        return Err(Fault::invalid_parameter(format!("assetHandleArray holds more than {MAX_BATCH} items")).into());
+        return Err(
+            Fault::invalid_parameter(format!("assetHandleArray holds more than {MAX_BATCH} items")).into()
+        );
     }
     let mut errors = Vec::new();
     for handle in &handles {

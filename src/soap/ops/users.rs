@@ -30,7 +30,11 @@ pub async fn get_company_info(call: &Call<'_>) -> Result<Node> {
         (Some(handle), _) => CompanyHandle::parse(handle)?,
         (None, Some(name)) => match db::companies::find_by_name(&call.state.pool, name).await? {
             Some(row) => CompanyHandle(row.company_id),
-            None => return Err(Fault::new(Fault::INVALID_COMPANY, format!("no access to company {name:?}")).into()),
+            None => {
+                return Err(
+                    Fault::new(Fault::INVALID_COMPANY, format!("no access to company {name:?}")).into()
+                );
+            }
         },
         (None, None) => return Err(Fault::missing_parameter("companyHandle or companyName").into()),
     };
@@ -62,7 +66,9 @@ async fn target_user(call: &Call<'_>) -> Result<UserRow> {
     let mine = db::users::memberships(pool, call.caller.user_id).await?;
     let theirs = db::users::memberships(pool, target.user_id).await?;
     let administers = mine.iter().any(|m| {
-        m.is_active && m.role == Role::IpsCompanyAdmin.as_str() && theirs.iter().any(|t| t.company_id == m.company_id)
+        m.is_active
+            && m.role == Role::IpsCompanyAdmin.as_str()
+            && theirs.iter().any(|t| t.company_id == m.company_id)
     });
     if administers { Ok(target) } else { Err(denied().into()) }
 }
@@ -70,7 +76,10 @@ async fn target_user(call: &Call<'_>) -> Result<UserRow> {
 pub async fn get_user_info(call: &Call<'_>) -> Result<Node> {
     let user = target_user(call).await?;
     let memberships = db::users::memberships(&call.state.pool, user.user_id).await?;
-    let role = user.default_role.clone().or_else(|| memberships.iter().find(|m| m.is_active).map(|m| m.role.clone()));
+    let role = user
+        .default_role
+        .clone()
+        .or_else(|| memberships.iter().find(|m| m.is_active).map(|m| m.role.clone()));
     let info = Node::new("userInfo")
         .child(Node::leaf("userHandle", user_handle(&user)))
         .child(Node::leaf("email", &user.email))

@@ -1,0 +1,189 @@
+//! Batches of copies: bulk inserts with UNNEST (one statement per table for up to 1,000 items)
+//! and the batch status.
+
+use std::collections::HashMap;
+
+use sqlx::PgConnection;
+
+/// One accepted item, ready to be written.
+#[derive(Debug, Clone)]
+pub struct NewCopy {
+    pub folder_id: i64,
+    pub name: String,
+    pub url_modifier: String,
+    pub source_asset_id: i64,
+    pub callback_url: Option<String>,
+}
+
+/// Creates the batch row.
+pub async fn insert_batch(
+    db: &mut PgConnection,
+    company_id: i64,
+    created_by: i64,
+    accepted: i32,
+    rejected: i32,
+    callback_url: Option<&str>,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "insert into batches (company_id, created_by, accepted, rejected, callback_url)
+         values ($1, $2, $3, $4, $5) returning batch_id",
+    )
+    .bind(company_id)
+    .bind(created_by)
+    .bind(accepted)
+    .bind(rejected)
+    .bind(callback_url)
+    .fetch_one(db)
+    .await
+}
+
+/// Reserves pending assets for `copies`; returns name → asset id for the names that were free.
+pub async fn insert_assets(
+    db: &mut PgConnection,
+    company_id: i64,
+    created_by: i64,
+    copies: &[NewCopy],
+) -> sqlx::Result<HashMap<String, i64>> {
+    let folders: Vec<i64> = copies.iter().map(|c| c.folder_id).collect();
+    let names: Vec<&str> = copies.iter().map(|c| c.name.as_str()).collect();
+    let modifiers: Vec<&str> = copies.iter().map(|c| c.url_modifier.as_str()).collect();
+    let sources: Vec<i64> = copies.iter().map(|c| c.source_asset_id).collect();
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "insert into assets (company_id, folder_id, name, state, url_modifier, source_asset_id, created_by)
+         select $1, f, n, 'pending', m, s, $2
+         from unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[]) as t(f, n, m, s)
+         on conflict (company_id, name) where state <> 'failed' do nothing
+         returning name, asset_id",
+    )
+    .bind(company_id)
+    .bind(created_by)
+    .bind(&folders)
+    .bind(&names)
+    .bind(&modifiers)
+    .bind(&sources)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Creates one queued job (and its outbox row) per `(copy, asset id)`; returns the job ids in
+/// the same order.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_jobs(
+    db: &mut PgConnection,
+    company_id: i64,
+    created_by: i64,
+    batch_id: Option<i64>,
+    max_attempts: u32,
+    copies: &[(&NewCopy, i64)],
+) -> sqlx::Result<Vec<i64>> {
+    let sources: Vec<i64> = copies.iter().map(|(c, _)| c.source_asset_id).collect();
+    let targets: Vec<i64> = copies.iter().map(|&(_, a)| a).collect();
+    let modifiers: Vec<&str> = copies.iter().map(|(c, _)| c.url_modifier.as_str()).collect();
+    let callbacks: Vec<Option<&str>> = copies.iter().map(|(c, _)| c.callback_url.as_deref()).collect();
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "insert into jobs (company_id, state, source_asset_id, target_asset_id, url_modifier, max_attempts,
+                           created_by, callback_url, batch_id)
+         select $1, 'queued', s, t, m, $2, $3, c, $4
+         from unnest($5::bigint[], $6::bigint[], $7::text[], $8::text[]) as u(s, t, m, c)
+         returning target_asset_id, job_id",
+    )
+    .bind(company_id)
+    .bind(max_attempts as i32)
+    .bind(created_by)
+    .bind(batch_id)
+    .bind(&sources)
+    .bind(&targets)
+    .bind(&modifiers)
+    .bind(&callbacks)
+    .fetch_all(&mut *db)
+    .await?;
+    let by_target: HashMap<i64, i64> = rows.into_iter().collect();
+    let jobs: Vec<i64> = targets.iter().filter_map(|t| by_target.get(t).copied()).collect();
+    sqlx::query("insert into outbox (job_id) select unnest($1::bigint[])").bind(&jobs).execute(db).await?;
+    Ok(jobs)
+}
+
+/// A batch and its jobs counted by state.
+#[derive(Debug, Clone)]
+pub struct BatchStatus {
+    pub company_id: i64,
+    pub accepted: i32,
+    pub rejected: i32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub counts: HashMap<String, i64>,
+    /// When the last job changed, for ETags.
+    pub last_change: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+pub async fn status(db: &mut PgConnection, batch_id: i64) -> sqlx::Result<Option<BatchStatus>> {
+    let batch: Option<(i64, i32, i32, chrono::DateTime<chrono::Utc>)> =
+        sqlx::query_as("select company_id, accepted, rejected, created_at from batches where batch_id = $1")
+            .bind(batch_id)
+            .fetch_optional(&mut *db)
+            .await?;
+    let Some((company_id, accepted, rejected, created_at)) = batch else {
+        return Ok(None);
+    };
+    let rows: Vec<(String, i64, Option<chrono::DateTime<chrono::Utc>>)> = sqlx::query_as(
+        "select state, count(*), max(updated_at) from jobs where batch_id = $1 group by state",
+    )
+    .bind(batch_id)
+    .fetch_all(db)
+    .await?;
+    let last_change = rows.iter().filter_map(|r| r.2).max();
+    let counts = rows.into_iter().map(|(state, n, _)| (state, n)).collect();
+    Ok(Some(BatchStatus { company_id, accepted, rejected, created_at, counts, last_change }))
+}
+
+/// A failed job of a batch.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FailedItem {
+    pub job_id: i64,
+    pub target_asset_id: i64,
+    pub name: String,
+    pub error_code: Option<String>,
+    pub error_reason: Option<String>,
+}
+
+/// Up to `limit` failed jobs of a batch, oldest first.
+pub async fn failed_items(db: &mut PgConnection, batch_id: i64, limit: i64) -> sqlx::Result<Vec<FailedItem>> {
+    sqlx::query_as(
+        "select j.job_id, j.target_asset_id, a.name, j.error_code, j.error_reason
+         from jobs j join assets a on a.asset_id = j.target_asset_id
+         where j.batch_id = $1 and j.state = 'failed' order by j.job_id limit $2",
+    )
+    .bind(batch_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Ready-state facts of the sources named by a batch: (asset id, company id, type, state, trash state).
+pub async fn sources(
+    db: &mut PgConnection,
+    asset_ids: &[i64],
+) -> sqlx::Result<HashMap<i64, (i64, String, String, String)>> {
+    let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
+        "select asset_id, company_id, type, state, trash_state from assets where asset_id = any($1)",
+    )
+    .bind(asset_ids)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|(id, c, t, s, trash)| (id, (c, t, s, trash))).collect())
+}
+
+/// Folder ids of a company by path.
+pub async fn folders(
+    db: &mut PgConnection,
+    company_id: i64,
+    paths: &[&str],
+) -> sqlx::Result<HashMap<String, i64>> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("select path, folder_id from folders where company_id = $1 and path = any($2)")
+            .bind(company_id)
+            .bind(paths)
+            .fetch_all(db)
+            .await?;
+    Ok(rows.into_iter().collect())
+}

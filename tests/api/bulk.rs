@@ -1,0 +1,188 @@
+//! Bulk submitters: batches, idempotent retries, long-polls and ETags.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp, encode, spawn_app};
+
+async fn post(app: &TestApp, path: &str, key: Option<&str>, body: &Value) -> (u16, Option<String>, Value) {
+    let mut request =
+        app.http.post(format!("{}{path}", app.base)).basic_auth(&app.email, Some(PASSWORD)).json(body);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    let response = request.send().await.unwrap();
+    let replayed = response.headers().get("idempotent-replayed").map(|v| v.to_str().unwrap().to_string());
+    (response.status().as_u16(), replayed, response.json().await.unwrap())
+}
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&app.pool).await.unwrap()
+}
+
+fn item(app: &TestApp, source: &str, name: &str, url_modifier: &str) -> Value {
+    json!({ "assetHandle": source, "folderHandle": app.folder.to_string(), "name": name, "urlModifier": url_modifier })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_reports_each_item_and_enqueues_only_the_valid_ones() {
+    let app = spawn_app().await;
+    let source = app.add_image("chelsea", "chelsea.png").await.to_string();
+    let body = json!({
+        "companyHandle": app.company.to_string(),
+        "items": [
+            item(&app, &source, "small", "wid=32"),
+            item(&app, "a|424242", "ghost", "wid=32"),
+            item(&app, &source, "bad-modifier", "wid=0"),
+            item(&app, &source, "small", "wid=64"),
+            item(&app, &source, "chelsea", "wid=64"),
+            item(&app, &source, "png", "wid=16&fmt=png"),
+        ],
+    });
+
+    let (status, _, batch) = post(&app, "/v1/copies/batch", None, &body).await;
+
+    assert_eq!(status, 202, "{batch}");
+    assert_eq!(batch["acceptedCount"], 2);
+    assert_eq!(batch["rejectedCount"], 4);
+    let items = batch["items"].as_array().unwrap();
+    assert!(items[0]["jobHandle"].as_str().unwrap().starts_with("j|"), "{batch}");
+    assert!(items[5]["assetHandle"].as_str().unwrap().starts_with("a|"), "{batch}");
+    assert_eq!(items[1]["code"], 30001);
+    assert!(items[1]["reason"].as_str().unwrap().contains("a|424242"));
+    assert!(items[2]["reason"].as_str().unwrap().contains("wid"), "{}", items[2]);
+    assert!(items[3]["reason"].as_str().unwrap().contains("twice"), "{}", items[3]);
+    assert!(items[4]["reason"].as_str().unwrap().contains("already used"), "{}", items[4]);
+    assert_eq!(count(&app, "jobs").await, 2);
+    for accepted in [&items[0], &items[5]] {
+        let job = app.wait_for_job(accepted["jobHandle"].as_str().unwrap()).await;
+        assert_eq!(job["state"], "succeeded", "{job}");
+    }
+    let (status, status_body) =
+        app.get_json(&format!("/v1/batches/{}", encode(batch["batchHandle"].as_str().unwrap()))).await;
+    assert_eq!(status, 200, "{status_body}");
+    assert_eq!(status_body["counts"]["succeeded"], 2);
+    assert_eq!(status_body["completed"], true);
+    assert_eq!(status_body["failedItems"], json!([]));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_lists_its_failed_items_with_their_errors() {
+    let app = spawn_app().await;
+    let good = app.add_image("good", "chelsea.png").await.to_string();
+    let broken = app.add_image("broken", "chelsea-truncated.png").await.to_string();
+    let body = json!({
+        "companyHandle": app.company.to_string(),
+        "items": [item(&app, &good, "fine", "wid=20"), item(&app, &broken, "doomed", "wid=20")],
+    });
+
+    let (_, _, batch) = post(&app, "/v1/copies/batch", None, &body).await;
+    for accepted in batch["items"].as_array().unwrap() {
+        app.wait_for_job(accepted["jobHandle"].as_str().unwrap()).await;
+    }
+    let (_, status) =
+        app.get_json(&format!("/v1/batches/{}", encode(batch["batchHandle"].as_str().unwrap()))).await;
+
+    assert_eq!(status["counts"]["succeeded"], 1);
+    assert_eq!(status["counts"]["failed"], 1);
+    assert_eq!(status["completed"], true);
+    assert_eq!(status["failedItems"][0]["name"], "doomed");
+    assert_eq!(status["failedItems"][0]["code"], "SourceUndecodable");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_more_than_a_thousand_items_is_refused_whole() {
+    let app = spawn_app().await;
+    let source = app.add_image("chelsea", "chelsea.png").await.to_string();
+    let items: Vec<Value> = (0..1001).map(|i| item(&app, &source, &format!("n{i}"), "wid=8")).collect();
+
+    let (status, _, fault) = post(
+        &app,
+        "/v1/copies/batch",
+        None,
+        &json!({"companyHandle": app.company.to_string(), "items": items}),
+    )
+    .await;
+
+    assert_eq!(status, 400);
+    assert_eq!(fault["code"], 30001);
+    assert!(fault["reason"].as_str().unwrap().contains("1000"));
+    assert_eq!(count(&app, "jobs").await, 0);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_request_with_the_same_key_gets_the_same_answer_and_creates_nothing() {
+    let app = spawn_app().await;
+    let source = app.add_image("chelsea", "chelsea.png").await;
+    let single = app.copy_body(source, "once", "wid=10");
+    let batch = json!({
+        "companyHandle": app.company.to_string(),
+        "items": [item(&app, &source.to_string(), "batched", "wid=10")],
+    });
+
+    let (s1, replay1, first) = post(&app, "/v1/copies", Some("key-1"), &single).await;
+    let (s2, replay2, second) = post(&app, "/v1/copies", Some("key-1"), &single).await;
+    let (b1, _, first_batch) = post(&app, "/v1/copies/batch", Some("key-2"), &batch).await;
+    let (b2, batch_replay, second_batch) = post(&app, "/v1/copies/batch", Some("key-2"), &batch).await;
+
+    assert_eq!((s1, s2), (202, 202));
+    assert_eq!((replay1, replay2.as_deref()), (None, Some("true")));
+    assert_eq!(first, second);
+    assert_eq!((b1, b2, batch_replay.as_deref()), (202, 202, Some("true")));
+    assert_eq!(first_batch, second_batch);
+    assert_eq!(count(&app, "jobs").await, 2);
+    assert_eq!(count(&app, "batches").await, 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reusing_a_key_with_another_body_is_a_409_and_a_refused_request_frees_its_key() {
+    let app = spawn_app().await;
+    let source = app.add_image("chelsea", "chelsea.png").await;
+
+    let (first, _, _) = post(&app, "/v1/copies", Some("k"), &app.copy_body(source, "one", "wid=10")).await;
+    let (other, _, fault) =
+        post(&app, "/v1/copies", Some("k"), &app.copy_body(source, "two", "wid=10")).await;
+    let (refused, _, _) = post(&app, "/v1/copies", Some("k2"), &app.copy_body(source, "bad", "wid=x")).await;
+    let (corrected, replayed, _) =
+        post(&app, "/v1/copies", Some("k2"), &app.copy_body(source, "bad", "wid=10")).await;
+
+    assert_eq!(first, 202);
+    assert_eq!(other, 409, "{fault}");
+    assert!(fault["reason"].as_str().unwrap().contains("different request"));
+    assert_eq!(refused, 400);
+    assert_eq!((corrected, replayed), (202, None));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_poll_returns_as_soon_as_the_job_is_final_and_etags_spare_unchanged_answers() {
+    let app = spawn_app().await;
+    let source = app.add_image("chelsea", "chelsea.png").await;
+    let (_, _, accepted) = post(&app, "/v1/copies", None, &app.copy_body(source, "polled", "wid=10")).await;
+    let path = format!("{}/v1/jobs/{}", app.base, encode(accepted["jobHandle"].as_str().unwrap()));
+
+    let response =
+        app.http.get(format!("{path}?wait=30s")).basic_auth(&app.email, Some(PASSWORD)).send().await.unwrap();
+
+    assert_eq!(response.status().as_u16(), 200);
+    let etag = response.headers()["etag"].to_str().unwrap().to_string();
+    let job: Value = response.json().await.unwrap();
+    assert_eq!(job["state"], "succeeded", "one long-poll sees the end: {job}");
+    let again = app
+        .http
+        .get(&path)
+        .basic_auth(&app.email, Some(PASSWORD))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 304);
+    let (status, _) = app
+        .get_json(&format!("/v1/jobs/{}?wait=later", encode(accepted["jobHandle"].as_str().unwrap())))
+        .await;
+    assert_eq!(status, 400);
+    app.stop().await;
+}
