@@ -85,11 +85,20 @@ pub async fn start(
 ) -> anyhow::Result<Running> {
     tracing::info!(?settings, ?roles, "starting");
     let pool = db::connect(&settings.db, roles.api).await?;
+    crate::ops::register(&pool, settings, roles.worker);
     let store_shutdown = CancellationToken::new();
     let (storage, s3_endpoint) = open_storage(&settings.s3, store_shutdown.clone()).await?;
     let topology = Topology::new(&settings.amqp.queue_prefix);
-    let relay = Relay::new(pool.clone(), settings.amqp.amqp_url.clone(), topology.clone());
     let tasks = TaskTracker::new();
+    let (job_events, _) = tokio::sync::broadcast::channel(1024);
+    tasks.spawn(db::jobs::forward_finals(pool.clone(), job_events.clone(), shutdown.clone()));
+    let relay = Relay::new(
+        pool.clone(),
+        settings.amqp.amqp_url.clone(),
+        topology.clone(),
+        settings.amqp.broker_window,
+        job_events.clone(),
+    );
     tasks.spawn(relay.clone().run(shutdown.clone()));
     let stale_after = Duration::from_millis(settings.worker.stale_after_ms);
     tasks.spawn(rescue_stale_jobs(pool.clone(), relay.clone(), stale_after, shutdown.clone()));
@@ -103,8 +112,6 @@ pub async fn start(
             .await
             .with_context(|| format!("binding the HTTP API to {}", settings.http.http_addr))?;
         http_addr = Some(listener.local_addr()?);
-        let (job_events, _) = tokio::sync::broadcast::channel(1024);
-        tasks.spawn(db::jobs::forward_finals(pool.clone(), job_events.clone(), shutdown.clone()));
         let state = AppState {
             pool: pool.clone(),
             storage: storage.clone(),
@@ -115,7 +122,7 @@ pub async fn start(
                 webhook_policy: AddressPolicy::new(settings.webhook.webhook_allowed_networks.clone()),
             },
             broker: relay.health(),
-            job_events,
+            job_events: job_events.clone(),
         };
         let router = http::router(state);
         let token = shutdown.clone();
@@ -147,6 +154,18 @@ pub async fn start(
             shutdown_timeout: Duration::from_millis(settings.worker.shutdown_timeout_ms),
         };
         tasks.spawn(worker.run(shutdown.clone()));
+    }
+    if roles.worker {
+        // The registry row shows this worker's heartbeat and busy slots on /status.
+        let interval = Duration::from_millis(settings.worker.heartbeat_interval_ms.max(10));
+        tasks.spawn(crate::ops::workers::heartbeat(pool.clone(), settings.worker.slots(), interval, shutdown.clone()));
+        if !roles.api {
+            // A worker-only process still answers scrapes, on the address the API would use.
+            let served = crate::ops::serve(settings.http.http_addr, pool.clone(), shutdown.clone()).await;
+            if let Err(e) = served {
+                tracing::warn!(error = format!("{e:#}"), "worker metrics are not served");
+            }
+        }
     }
     Ok(Running { http_addr, pool, storage, s3_endpoint, tasks, store_shutdown })
 }

@@ -28,6 +28,10 @@ pub struct AmqpSettings {
     /// Prefix of every exchange and queue name, so deployments and tests can share a broker.
     #[arg(long, env = "IPSCOPY_QUEUE_PREFIX", default_value = "ipscopy")]
     pub queue_prefix: String,
+    /// Most jobs handed to the broker and not yet finished; the rest wait in PostgreSQL and are
+    /// published round-robin across companies, so no backlog starves another company.
+    #[arg(long, env = "IPSCOPY_BROKER_WINDOW", default_value_t = 256)]
+    pub broker_window: u32,
 }
 
 /// Object store settings.

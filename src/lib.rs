@@ -14,6 +14,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod ops;
 pub mod queue;
 pub mod soap;
 pub mod storage;

@@ -118,7 +118,7 @@ pub async fn schedule_retry(
     reason: &str,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "update jobs set state = 'queued', next_attempt_at = $3, updated_at = now(),
+        "update jobs set state = 'queued', next_attempt_at = $3, updated_at = now(), published_at = null,
                 error_code = $4, error_reason = $5,
                 attempt_errors = attempt_errors || jsonb_build_array(jsonb_build_object(
                     'attempt', $2, 'code', $4, 'reason', $5, 'at', now()))
@@ -213,7 +213,7 @@ pub async fn finish_cancelled(db: impl PgExecutor<'_>, job_id: i64, attempt: i32
 pub async fn rescue_stale(db: impl PgExecutor<'_>, stale_ms: i64) -> sqlx::Result<u64> {
     let rescued = sqlx::query(
         "with rescued as (
-             update jobs set state = 'queued', next_attempt_at = null, updated_at = now(),
+             update jobs set state = 'queued', next_attempt_at = null, updated_at = now(), published_at = null,
                     attempt_errors = attempt_errors || jsonb_build_array(jsonb_build_object(
                         'attempt', attempts, 'code', 'WorkerLost',
                         'reason', 'the worker stopped sending heartbeats', 'at', now()))

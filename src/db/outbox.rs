@@ -15,15 +15,60 @@ pub async fn insert(
     Ok(())
 }
 
-/// Locks up to `limit` due rows for this transaction; other relays skip them.
-pub async fn lock_due(tx: &mut Transaction<'_, Postgres>, limit: i64) -> sqlx::Result<Vec<(i64, i64)>> {
+/// Jobs published and not yet final: what the broker holds or workers run.
+pub async fn in_broker(tx: &mut Transaction<'_, Postgres>) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "select count(*) from jobs where published_at is not null and state in ('queued', 'running')",
+    )
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Locks up to `limit` due rows, at most `per_company` of each company, oldest first within a
+/// company and round-robin across companies; other relays skip locked rows.
+pub async fn lock_due_fairly(
+    tx: &mut Transaction<'_, Postgres>,
+    limit: i64,
+    per_company: i64,
+) -> sqlx::Result<Vec<(i64, i64)>> {
+    // A skip scan over the (company_id, outbox_id) index finds the companies with rows without
+    // reading a large backlog row by row.
     sqlx::query_as(
-        "select outbox_id, job_id from outbox where available_at <= now()
-         order by outbox_id limit $1 for update skip locked",
+        "with recursive companies(company_id) as (
+             (select company_id from outbox where company_id is not null order by company_id limit 1)
+             union all
+             select (select o.company_id from outbox o where o.company_id > c.company_id
+                     order by o.company_id limit 1)
+             from companies c where c.company_id is not null
+         )
+         select outbox_id, job_id from (
+             select picked.outbox_id, picked.job_id,
+                    row_number() over (partition by c.company_id order by picked.outbox_id) as turn
+             from companies c
+             cross join lateral (
+                 select o.outbox_id, o.job_id from outbox o
+                 where o.company_id = c.company_id and o.available_at <= now()
+                 order by o.outbox_id limit $2
+                 for update skip locked
+             ) picked
+             where c.company_id is not null
+         ) ranked
+         order by turn, outbox_id
+         limit $1",
     )
     .bind(limit)
+    .bind(per_company)
     .fetch_all(&mut **tx)
     .await
+}
+
+/// Marks jobs as handed to the broker.
+pub async fn mark_published(tx: &mut Transaction<'_, Postgres>, job_ids: &[i64]) -> sqlx::Result<()> {
+    sqlx::query("update jobs set published_at = now() where job_id = any($1)")
+        .bind(job_ids)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 pub async fn delete(tx: &mut Transaction<'_, Postgres>, ids: &[i64]) -> sqlx::Result<()> {

@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::router())
         .merge(health::router())
         .merge(webhooks::router())
+        .merge(crate::ops::router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(crate::soap::router())
         .layer(TraceLayer::new_for_http())

@@ -11,7 +11,7 @@ use lapin::{
     options::{BasicPublishOptions, ConfirmSelectOptions},
 };
 use sqlx::PgPool;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 
 use super::{BrokerHealth, JobMessage, Topology};
@@ -33,11 +33,29 @@ pub struct Relay {
     topology: Topology,
     wake: Arc<Notify>,
     health: BrokerHealth,
+    window: i64,
+    finals: broadcast::Sender<i64>,
 }
 
 impl Relay {
-    pub fn new(pool: PgPool, amqp_url: String, topology: Topology) -> Self {
-        Self { pool, amqp_url, topology, wake: Arc::new(Notify::new()), health: BrokerHealth::default() }
+    /// A relay keeping at most `window` unfinished jobs in the broker; `finals` announces
+    /// finished jobs, each of which frees room in the window.
+    pub fn new(
+        pool: PgPool,
+        amqp_url: String,
+        topology: Topology,
+        window: u32,
+        finals: broadcast::Sender<i64>,
+    ) -> Self {
+        Self {
+            pool,
+            amqp_url,
+            topology,
+            wake: Arc::new(Notify::new()),
+            health: BrokerHealth::default(),
+            window: i64::from(window.max(1)),
+            finals,
+        }
     }
 
     /// Whether the relay's broker session is up.
@@ -77,11 +95,16 @@ impl Relay {
         self.topology.declare(&channel).await.context("declaring the topology")?;
         self.health.set(true);
         tracing::info!(queue = %self.topology.jobs_queue, "outbox relay connected");
+        let mut finals = self.finals.subscribe();
         loop {
             while self.publish_batch(&channel).await? == BATCH as usize {}
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
                 () = self.wake.notified() => {}
+                _ = finals.recv() => {
+                    // Many jobs finish at once under load: one publish round serves them all.
+                    while finals.try_recv().is_ok() {}
+                }
                 () = tokio::time::sleep(POLL) => {}
             }
         }
@@ -90,7 +113,11 @@ impl Relay {
     /// Publishes one batch of due rows; returns how many were published.
     async fn publish_batch(&self, channel: &Channel) -> anyhow::Result<usize> {
         let mut tx = self.pool.begin().await?;
-        let rows = outbox::lock_due(&mut tx, BATCH).await?;
+        let room = (self.window - outbox::in_broker(&mut tx).await?).min(BATCH);
+        if room <= 0 {
+            return Ok(0);
+        }
+        let rows = outbox::lock_due_fairly(&mut tx, room, room).await?;
         if rows.is_empty() {
             return Ok(0);
         }
@@ -115,7 +142,9 @@ impl Relay {
         });
         try_join_all(confirms).await?;
         let ids: Vec<i64> = rows.iter().map(|&(id, _)| id).collect();
+        let jobs: Vec<i64> = rows.iter().map(|&(_, job)| job).collect();
         outbox::delete(&mut tx, &ids).await?;
+        outbox::mark_published(&mut tx, &jobs).await?;
         tx.commit().await?;
         tracing::debug!(count = rows.len(), "published jobs");
         Ok(rows.len())

@@ -32,7 +32,8 @@ pub struct JobFacts {
     pub format: Option<String>,
 }
 
-fn envelope(event_type: &str, at: DateTime<Utc>, data: Value) -> String {
+/// A whole event body: `{type, timestamp, data}`.
+pub fn envelope(event_type: &str, at: DateTime<Utc>, data: Value) -> String {
     json!({ "type": event_type, "timestamp": at.to_rfc3339_opts(SecondsFormat::Millis, true), "data": data })
         .to_string()
 }

@@ -46,8 +46,7 @@ pub fn new_msg_key() -> String {
 }
 
 /// Records the event of a job that just reached a final state, inside the caller's
-/// transaction, so no finished job misses its event: one message, one pending delivery per
-/// enabled endpoint of the company that wants the type, and one for the job's callbackUrl.
+/// transaction, so no finished job misses its event (see [`emit`]).
 pub async fn job_finished(tx: &mut PgConnection, job: &JobRow, event: JobEvent) -> sqlx::Result<()> {
     let event_type = event.event_type();
     let facts: events::JobFacts = sqlx::query_as(
@@ -57,38 +56,47 @@ pub async fn job_finished(tx: &mut PgConnection, job: &JobRow, event: JobEvent) 
     .bind(job.job_id)
     .fetch_one(&mut *tx)
     .await?;
-    let subscribed: bool = sqlx::query_scalar(
-        "select exists (select 1 from webhook_endpoints where company_id = $1 and kind = 'endpoint'
-                        and state = 'enabled' and (events = '{}' or $2 = any(events)))",
-    )
-    .bind(job.company_id)
-    .bind(event_type)
-    .fetch_one(&mut *tx)
-    .await?;
-    // Most jobs of companies without webhooks end here, at the cost of one indexed lookup.
-    if !subscribed && facts.callback_url.is_none() {
-        return Ok(());
-    }
     let ids = events::JobIds {
         company_id: job.company_id,
         job_id: job.job_id,
         source_asset_id: job.source_asset_id,
         target_asset_id: job.target_asset_id,
     };
-    let payload = events::job_payload(&ids, event, &facts, Utc::now());
-    let message_id = db::webhooks::insert_message(
-        &mut *tx,
-        &new_msg_key(),
-        job.company_id,
-        event_type,
-        &payload,
-        Some(job.job_id),
+    let payload = || events::job_payload(&ids, event, &facts, Utc::now());
+    let callback = facts.callback_url.as_deref();
+    emit(tx, job.company_id, event_type, payload, callback, Some(job.job_id)).await
+}
+
+/// Records an event of `company` in the caller's transaction: one message, one pending
+/// delivery per enabled endpoint that wants `event_type`, and one for `callback_url`. The
+/// payload (a whole `{type, timestamp, data}` body) is only built when someone will get it.
+pub async fn emit(
+    tx: &mut PgConnection,
+    company_id: i64,
+    event_type: &str,
+    payload: impl FnOnce() -> String,
+    callback_url: Option<&str>,
+    job_id: Option<i64>,
+) -> sqlx::Result<()> {
+    let subscribed: bool = sqlx::query_scalar(
+        "select exists (select 1 from webhook_endpoints where company_id = $1 and kind = 'endpoint'
+                        and state = 'enabled' and (events = '{}' or $2 = any(events)))",
     )
+    .bind(company_id)
+    .bind(event_type)
+    .fetch_one(&mut *tx)
     .await?;
-    db::webhooks::fan_out(&mut *tx, message_id, job.company_id, event_type).await?;
-    if let Some(url) = &facts.callback_url {
+    // Most events of companies without webhooks end here, at the cost of one indexed lookup.
+    if !subscribed && callback_url.is_none() {
+        return Ok(());
+    }
+    let message_id =
+        db::webhooks::insert_message(&mut *tx, &new_msg_key(), company_id, event_type, &payload(), job_id)
+            .await?;
+    db::webhooks::fan_out(&mut *tx, message_id, company_id, event_type).await?;
+    if let Some(url) = callback_url {
         let secret = Secret::generate();
-        let callback = db::webhooks::callback_endpoint(tx, job.company_id, secret.expose(), None).await?;
+        let callback = db::webhooks::callback_endpoint(tx, company_id, secret.expose(), None).await?;
         if callback.state == "enabled" {
             db::webhooks::insert_callback_delivery(&mut *tx, message_id, callback.endpoint_id, url).await?;
         }

@@ -17,7 +17,6 @@ use tracing::Instrument;
 use super::{
     AddressPolicy, EndpointHandle, NOTIFY_CHANNEL, Secret, events,
     guard::{GuardedResolver, Refused},
-    new_msg_key,
     schedule::{RetrySchedule, retry_after},
     signing::signature_header,
 };
@@ -254,23 +253,10 @@ impl Sender {
             {
                 let reason = disabled.disabled_reason.clone().unwrap_or_default();
                 tracing::warn!(reason, "webhook endpoint disabled after failing continuously");
-                let payload = events::endpoint_disabled_payload(
-                    EndpointHandle(disabled.endpoint_id),
-                    disabled.url.as_deref(),
-                    &reason,
-                    Utc::now(),
-                );
-                let message_id = store::insert_message(
-                    &mut *tx,
-                    &new_msg_key(),
-                    disabled.company_id,
-                    "endpoint.disabled",
-                    &payload,
-                    None,
-                )
-                .await?;
-                store::fan_out(&mut *tx, message_id, disabled.company_id, "endpoint.disabled").await?;
-                super::notify(&mut tx).await?;
+                let handle = EndpointHandle(disabled.endpoint_id);
+                let url = disabled.url.as_deref();
+                let payload = || events::endpoint_disabled_payload(handle, url, &reason, Utc::now());
+                super::emit(&mut tx, disabled.company_id, "endpoint.disabled", payload, None, None).await?;
             }
         }
         let final_state = if succeeded { "succeeded" } else { "failed" };

@@ -186,3 +186,65 @@ async fn a_long_poll_returns_as_soon_as_the_job_is_final_and_etags_spare_unchang
     assert_eq!(status, 400);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_companys_large_backlog_does_not_starve_another_companys_single_copy() {
+    let app = crate::helpers::spawn_app_with(|s| s.amqp.broker_window = 8).await;
+    let source = app.add_image("chelsea", "chelsea.png").await.to_string();
+    for round in 0..2 {
+        let items: Vec<Value> =
+            (0..600).map(|i| item(&app, &source, &format!("bulk-{round}-{i}"), "wid=8")).collect();
+        let (status, _, _) = post(
+            &app,
+            "/v1/copies/batch",
+            None,
+            &json!({"companyHandle": app.company.to_string(), "items": items}),
+        )
+        .await;
+        assert_eq!(status, 202);
+    }
+    let other = ipscopy::admin::add_company(&app.pool, "Globex").await.unwrap();
+    let folder = ipscopy::admin::add_folder(&app.pool, other, "/in").await.unwrap();
+    app.add_member("hank@globex.example", other, ipscopy::domain::Role::IpsUser).await;
+    let storage = &app.running.as_ref().unwrap().storage;
+    let theirs = ipscopy::admin::add_image(
+        &app.pool,
+        storage,
+        other,
+        &folder,
+        "theirs",
+        crate::helpers::fixture("chelsea.png"),
+    )
+    .await
+    .unwrap();
+    let body = json!({
+        "companyHandle": other.to_string(),
+        "assetHandle": theirs.to_string(),
+        "folderHandle": folder.to_string(),
+        "name": "small",
+        "urlModifier": "wid=8",
+    });
+
+    let (status, accepted) = app.submit_as("hank@globex.example", PASSWORD, &body).await;
+    assert_eq!(status, 202, "{accepted}");
+    let path = format!("/v1/jobs/{}?wait=60s", encode(accepted["jobHandle"].as_str().unwrap()));
+    let (_, job) = app.get_json_as("hank@globex.example", &path).await;
+
+    assert_eq!(job["state"], "succeeded", "{job}");
+    let unfinished: i64 = sqlx::query_scalar(
+        "select count(*) from jobs where company_id = $1 and state in ('queued', 'running')",
+    )
+    .bind(app.company.0)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(unfinished > 900, "Globex's copy waited for {} of Acme's 1200 jobs", 1200 - unfinished);
+    let in_broker: i64 = sqlx::query_scalar(
+        "select count(*) from jobs where published_at is not null and state in ('queued', 'running')",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(in_broker <= 8, "the broker window holds {in_broker} jobs");
+    app.stop().await;
+}

@@ -66,7 +66,7 @@ pub async fn spawn(roles: Roles, configure: impl FnOnce(&mut Settings)) -> TestA
     let data = tempfile::tempdir().expect("temp dir");
     let mut settings = Settings {
         db: DbSettings { database_url: format!("{}/{db_name}", postgres_server()), db_max_connections: 8 },
-        amqp: AmqpSettings { amqp_url: amqp_url(), queue_prefix: prefix.clone() },
+        amqp: AmqpSettings { amqp_url: amqp_url(), queue_prefix: prefix.clone(), broker_window: 256 },
         s3: S3Settings {
             s3_endpoint: None,
             s3_bucket: "ipscopy-test".into(),

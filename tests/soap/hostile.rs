@@ -8,7 +8,10 @@ use crate::{
 /// Rows that any accepted write would add to.
 async fn rows(app: &TestApp) -> (i64, i64, i64) {
     let count = |table: &'static str| async move {
-        sqlx::query_scalar::<_, i64>(&format!("select count(*) from {table}")).fetch_one(&app.pool).await.unwrap()
+        sqlx::query_scalar::<_, i64>(&format!("select count(*) from {table}"))
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
     };
     (count("assets").await, count("jobs").await, count("folders").await)
 }
@@ -25,7 +28,8 @@ async fn malformed_xml_is_fault_30003_and_writes_nothing() {
     let app = spawn_app().await;
     let source = app.add_image("chelsea", "chelsea.png").await.to_string();
     let before = rows(&app).await;
-    let good = envelope(&auth_header(&app.email, PASSWORD), IPS_2014, "copyImage", &copy_params(&app, &source));
+    let good =
+        envelope(&auth_header(&app.email, PASSWORD), IPS_2014, "copyImage", &copy_params(&app, &source));
     let broken = [
         good.replace("</name>", "</nam>"),
         good[..good.len() - 20].to_string(),
@@ -50,13 +54,15 @@ async fn external_entities_and_entity_expansion_are_refused_before_anything_runs
     let app = spawn_app().await;
     let source = app.add_image("chelsea", "chelsea.png").await.to_string();
     let before = rows(&app).await;
-    let body = envelope(&auth_header(&app.email, PASSWORD), IPS_2014, "copyImage", &copy_params(&app, &source));
-    let xxe = body.replacen(
-        "<soapenv:Envelope",
-        "<!DOCTYPE x [<!ENTITY secret SYSTEM \"file:///etc/passwd\">]><soapenv:Envelope",
-        1,
-    )
-    .replace("<name>evil</name>", "<name>&secret;</name>");
+    let body =
+        envelope(&auth_header(&app.email, PASSWORD), IPS_2014, "copyImage", &copy_params(&app, &source));
+    let xxe = body
+        .replacen(
+            "<soapenv:Envelope",
+            "<!DOCTYPE x [<!ENTITY secret SYSTEM \"file:///etc/passwd\">]><soapenv:Envelope",
+            1,
+        )
+        .replace("<name>evil</name>", "<name>&secret;</name>");
     let laughs = body
         .replacen(
             "<soapenv:Envelope",
@@ -83,12 +89,23 @@ async fn a_body_in_a_foreign_namespace_is_refused_with_the_namespaces_we_accept(
     let before = rows(&app).await;
 
     let reply = app
-        .post_soap(envelope(&auth_header(&app.email, PASSWORD), "http://example.com/IpsApi", "copyImage", &copy_params(&app, &source)), &[])
+        .post_soap(
+            envelope(
+                &auth_header(&app.email, PASSWORD),
+                "http://example.com/IpsApi",
+                "copyImage",
+                &copy_params(&app, &source),
+            ),
+            &[],
+        )
         .await;
 
     let (_, code, reason) = reply.fault();
     assert_eq!(code, 30003);
-    assert!(reason.contains("http://www.scene7.com/IpsApi/xsd") && reason.contains("example.com"), "{reason}");
+    assert!(
+        reason.contains("http://www.scene7.com/IpsApi/xsd") && reason.contains("example.com"),
+        "{reason}"
+    );
     assert_eq!(rows(&app).await, before);
     app.stop().await;
 }
@@ -97,7 +114,10 @@ async fn a_body_in_a_foreign_namespace_is_refused_with_the_namespaces_we_accept(
 async fn missing_elements_are_fault_30002_naming_the_element() {
     let app = spawn_app().await;
     let c = format!("<companyHandle>{}</companyHandle>", app.company);
-    let empty_body = format!(r#"<s:Envelope xmlns:s="{SOAP11}"><s:Header>{}</s:Header><s:Body/></s:Envelope>"#, auth_header(&app.email, PASSWORD));
+    let empty_body = format!(
+        r#"<s:Envelope xmlns:s="{SOAP11}"><s:Header>{}</s:Header><s:Body/></s:Envelope>"#,
+        auth_header(&app.email, PASSWORD)
+    );
 
     let cases = [
         ("getAssets", c.clone(), "assetHandleArray"),
@@ -120,7 +140,10 @@ async fn missing_elements_are_fault_30002_naming_the_element() {
 async fn an_oversized_body_is_refused_with_413_and_deep_nesting_with_30003() {
     let app = spawn_app().await;
     let c = format!("<companyHandle>{}</companyHandle>", app.company);
-    let huge = format!("{c}<nameArray>{}</nameArray>", "<items>xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx</items>".repeat(120_000));
+    let huge = format!(
+        "{c}<nameArray>{}</nameArray>",
+        "<items>xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx</items>".repeat(120_000)
+    );
     let deep = format!("{c}{}{}", "<x>".repeat(100), "</x>".repeat(100));
 
     let too_big = app.call("getAssetsByName", &huge).await;

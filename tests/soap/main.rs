@@ -3,8 +3,9 @@
 mod catalog;
 mod client;
 mod copy;
-mod hostile;
 #[path = "../api/helpers.rs"]
 mod helpers;
+mod hostile;
 mod matrix;
 mod protocol;
+mod zeep;

@@ -17,6 +17,8 @@ pub struct Limits {
     pub max_intermediate_side: u32,
     /// Largest encoded copy, in bytes.
     pub max_encoded_bytes: usize,
+    /// Most frames an animated source may have (only the first is rendered).
+    pub max_source_frames: usize,
 }
 
 impl Default for Limits {
@@ -28,6 +30,7 @@ impl Default for Limits {
             max_intermediate_pixels: 100_000_000,
             max_intermediate_side: 65_535,
             max_encoded_bytes: 64 << 20,
+            max_source_frames: 1000,
         }
     }
 }
@@ -43,6 +46,16 @@ impl Limits {
             return Err(RenderError::LimitExceeded(format!(
                 "source: {w}×{h} ({pixels} pixels) exceeds the {} source limit",
                 mpixels(self.max_source_pixels)
+            )));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn frames(&self, frames: usize) -> Result<(), RenderError> {
+        if frames > self.max_source_frames {
+            return Err(RenderError::LimitExceeded(format!(
+                "source: {frames} animation frames exceed the limit of {}",
+                self.max_source_frames
             )));
         }
         Ok(())

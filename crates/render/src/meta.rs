@@ -139,6 +139,36 @@ pub(crate) fn png_dpi(data: &[u8]) -> Option<Dpi> {
     None
 }
 
+/// Number of frames in a GIF, counted from its block structure without decoding any pixels;
+/// `None` when the structure is broken (the decoder will report why).
+pub(crate) fn gif_frames(data: &[u8]) -> Option<usize> {
+    let flags = *data.get(10)?;
+    let mut i = 13 + if flags & 0x80 != 0 { 3 << ((flags & 7) + 1) } else { 0 };
+    let skip_sub_blocks = |mut i: usize| -> Option<usize> {
+        loop {
+            let len = usize::from(*data.get(i)?);
+            i += 1 + len;
+            if len == 0 {
+                return Some(i);
+            }
+        }
+    };
+    let mut frames = 0;
+    loop {
+        match *data.get(i)? {
+            0x3B => return Some(frames),
+            0x21 => i = skip_sub_blocks(i + 2)?,
+            0x2C => {
+                frames += 1;
+                let local = *data.get(i + 9)?;
+                i += 10 + if local & 0x80 != 0 { 3 << ((local & 7) + 1) } else { 0 };
+                i = skip_sub_blocks(i + 1)?;
+            }
+            _ => return Some(frames),
+        }
+    }
+}
+
 /// Rewrites the JFIF density and inserts ICC APP2 segments into an encoded JPEG.
 pub(crate) fn jpeg_inject(jpeg: Vec<u8>, dpi: Option<Dpi>, icc: Option<&[u8]>) -> Vec<u8> {
     if dpi.is_none() && icc.is_none() {

@@ -60,6 +60,9 @@ pub fn render(source: &[u8], modifier: &Modifier, limits: &Limits) -> Result<Ren
     let header = decode::header(source)?;
     let upright = header.upright();
     limits.source(upright)?;
+    if header.format == decode::SourceFormat::Gif {
+        limits.frames(crate::meta::gif_frames(source).unwrap_or(1))?;
+    }
     let plan = plan::build(modifier, upright.0, upright.1, limits)?;
     let r = Renderer::new(modifier, &plan);
     let (img, icc, dpi) = r.pixels(source, &header)?;

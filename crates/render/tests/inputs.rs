@@ -185,6 +185,25 @@ fn an_animated_gif_source_gives_its_first_frame() {
 }
 
 #[test]
+fn an_animation_with_too_many_frames_is_refused_before_decoding() {
+    let mut src = Vec::new();
+    {
+        let mut e = image::codecs::gif::GifEncoder::new(&mut src);
+        for i in 0..5u8 {
+            e.encode_frame(image::Frame::new(image::RgbaImage::from_pixel(4, 4, Rgba([i, 0, 0, 255]))))
+                .unwrap();
+        }
+    }
+    let limits = Limits { max_source_frames: 4, ..Limits::default() };
+    let e = render(&src, &parse("wid=2").unwrap(), &limits).unwrap_err();
+    assert_eq!(e.code(), "LimitExceeded");
+    assert!(e.to_string().contains("5 animation frames"), "{e}");
+    assert!(
+        render(&src, &parse("wid=2").unwrap(), &Limits { max_source_frames: 5, ..Limits::default() }).is_ok()
+    );
+}
+
+#[test]
 fn a_tiff_source_decodes() {
     let mut src = Cursor::new(Vec::new());
     DynamicImage::ImageRgb8(solid(16, 8, [1, 2, 3])).write_to(&mut src, image::ImageFormat::Tiff).unwrap();

@@ -1,0 +1,5 @@
+//! Operator-facing tests: metrics, queue depth, readiness, the status page, the API document
+//! and the deployment files, each against the whole system on its own database and queues.
+
+#[path = "../api/helpers.rs"]
+mod helpers;
