@@ -14,6 +14,7 @@ use crate::{
     db,
     http::{self, AppState},
     queue::{Relay, Topology},
+    rate_limit::SubmitLimiter,
     storage::{EmbeddedStore, Storage},
     webhook::{self, AddressPolicy},
     worker::{JobContext, Timing, Worker, rescue_stale_jobs},
@@ -120,6 +121,11 @@ pub async fn start(
                 relay: relay.clone(),
                 max_attempts: settings.worker.max_attempts,
                 webhook_policy: AddressPolicy::new(settings.webhook.webhook_allowed_networks.clone()),
+                limiter: SubmitLimiter::new(
+                    settings.http.company_submit_rate,
+                    settings.http.company_submit_burst,
+                )
+                .map(Arc::new),
             },
             broker: relay.health(),
             job_events: job_events.clone(),
@@ -158,7 +164,12 @@ pub async fn start(
     if roles.worker {
         // The registry row shows this worker's heartbeat and busy slots on /status.
         let interval = Duration::from_millis(settings.worker.heartbeat_interval_ms.max(10));
-        tasks.spawn(crate::ops::workers::heartbeat(pool.clone(), settings.worker.slots(), interval, shutdown.clone()));
+        tasks.spawn(crate::ops::workers::heartbeat(
+            pool.clone(),
+            settings.worker.slots(),
+            interval,
+            shutdown.clone(),
+        ));
         if !roles.api {
             // A worker-only process still answers scrapes, on the address the API would use.
             let served = crate::ops::serve(settings.http.http_addr, pool.clone(), shutdown.clone()).await;

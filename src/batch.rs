@@ -78,6 +78,7 @@ impl Copier {
         }
         let company = CompanyHandle::parse(&request.company_handle)?;
         auth::authorize(&self.pool, caller, company, Access::Write).await?;
+        self.take_allowance(company, request.items.len())?;
 
         let mut callbacks: HashMap<String, Result<(), Fault>> = HashMap::new();
         let mut results: Vec<Result<Parsed<'_>, Fault>> = Vec::with_capacity(request.items.len());
@@ -190,6 +191,7 @@ impl Copier {
         )
         .await?;
         tx.commit().await?;
+        crate::ops::metrics::submitted(company.0, accepted.len());
         self.relay.wake();
 
         let accepted_count = accepted.len();

@@ -63,6 +63,12 @@ pub struct HttpSettings {
     /// Address the HTTP API listens on.
     #[arg(long, env = "IPSCOPY_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: SocketAddr,
+    /// Copies per second one company may submit to this API process; 0 = no limit.
+    #[arg(long, env = "IPSCOPY_COMPANY_SUBMIT_RATE", default_value_t = 0)]
+    pub company_submit_rate: u32,
+    /// Copies a company may submit at once above its rate (at least one full batch).
+    #[arg(long, env = "IPSCOPY_COMPANY_SUBMIT_BURST", default_value_t = 1000)]
+    pub company_submit_burst: u32,
 }
 
 /// Worker settings.
@@ -125,6 +131,9 @@ pub struct WebhookSettings {
     /// An endpoint whose every attempt failed for this many hours is disabled.
     #[arg(long, env = "IPSCOPY_WEBHOOK_DISABLE_AFTER_HOURS", default_value_t = WebhookSettings::DISABLE_AFTER_HOURS)]
     pub webhook_disable_after_hours: f64,
+    /// Days a delivered or failed message and its attempt log are kept; 0 keeps them forever.
+    #[arg(long, env = "IPSCOPY_WEBHOOK_RETENTION_DAYS", default_value_t = WebhookSettings::RETENTION_DAYS)]
+    pub webhook_retention_days: f64,
 }
 
 impl WebhookSettings {
@@ -133,6 +142,7 @@ impl WebhookSettings {
     const SENDERS: usize = 32;
     /// Five days, as Svix.
     const DISABLE_AFTER_HOURS: f64 = 120.0;
+    const RETENTION_DAYS: f64 = 30.0;
 }
 
 impl Default for WebhookSettings {
@@ -145,6 +155,7 @@ impl Default for WebhookSettings {
             webhook_endpoint_concurrency: Self::ENDPOINT_CONCURRENCY,
             webhook_senders: Self::SENDERS,
             webhook_disable_after_hours: Self::DISABLE_AFTER_HOURS,
+            webhook_retention_days: Self::RETENTION_DAYS,
         }
     }
 }
@@ -202,5 +213,32 @@ mod tests {
     fn urls_are_logged_without_their_password() {
         assert_eq!(redact("amqp://guest:guest@127.0.0.1:5672/%2f"), "amqp://guest:***@127.0.0.1:5672/%2f");
         assert_eq!(redact("postgres://127.0.0.1/x"), "postgres://127.0.0.1/x");
+    }
+
+    #[test]
+    fn webhook_settings_parse_networks_and_schedules_and_default_like_the_cli() {
+        use clap::Parser;
+
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            webhook: super::WebhookSettings,
+        }
+        let cli = Cli::parse_from([
+            "ipscopy",
+            "--webhook-allowed-networks",
+            "10.20.0.0/16,::1/128",
+            "--webhook-retry-schedule",
+            "1s,2m",
+        ]);
+        assert_eq!(cli.webhook.webhook_allowed_networks.len(), 2);
+        assert_eq!(cli.webhook.webhook_retry_schedule.to_string(), "1000ms,120000ms");
+        let defaults = Cli::parse_from(["ipscopy"]).webhook;
+        let built_in = super::WebhookSettings::default();
+        assert_eq!(defaults.webhook_retry_schedule, built_in.webhook_retry_schedule);
+        assert_eq!(defaults.webhook_timeout_secs, built_in.webhook_timeout_secs);
+        assert_eq!(defaults.webhook_endpoint_concurrency, built_in.webhook_endpoint_concurrency);
+        assert_eq!(defaults.webhook_retention_days, built_in.webhook_retention_days);
+        assert!(Cli::try_parse_from(["ipscopy", "--webhook-allowed-networks", "10.0.0.0/33"]).is_err());
     }
 }

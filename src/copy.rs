@@ -46,9 +46,16 @@ pub struct Copier {
     pub max_attempts: u32,
     /// The addresses webhooks may reach, which a callbackUrl is checked against.
     pub webhook_policy: crate::webhook::AddressPolicy,
+    /// Per-company submit rate, when one is configured.
+    pub limiter: Option<std::sync::Arc<crate::rate_limit::SubmitLimiter>>,
 }
 
 impl Copier {
+    /// Counts `copies` against the company's submit rate.
+    pub(crate) fn take_allowance(&self, company: CompanyHandle, copies: usize) -> Result<(), Fault> {
+        self.limiter.as_ref().map_or(Ok(()), |limiter| limiter.check(company, copies))
+    }
+
     /// Validates `request` for `caller` and enqueues the copy; nothing is written on any fault.
     pub async fn submit(&self, caller: &Caller, request: &CopyRequest) -> Result<CopyAccepted> {
         for (field, value) in [
@@ -63,6 +70,7 @@ impl Copier {
         }
         let company = CompanyHandle::parse(&request.company_handle)?;
         auth::authorize(&self.pool, caller, company, Access::Write).await?;
+        self.take_allowance(company, 1)?;
         let source = AssetHandle::parse(&request.asset_handle)?;
         let folder = FolderPath::parse_handle(&request.folder_handle)?;
         names::validate("name", &request.name)?;
@@ -131,9 +139,11 @@ impl Copier {
         }
         db::outbox::insert(&mut *tx, job_id, None).await?;
         tx.commit().await?;
+        crate::ops::metrics::submitted(company.0, 1);
         self.relay.wake();
         let accepted =
             CopyAccepted { asset: AssetHandle(asset_id), job: JobHandle { company_id: company.0, job_id } };
+        crate::telemetry::record_handles(&company, &accepted.job, &accepted.asset);
         tracing::info!(job = %accepted.job, asset = %accepted.asset, source = %source, "copy accepted");
         Ok(accepted)
     }

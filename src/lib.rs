@@ -16,6 +16,7 @@ pub mod error;
 pub mod http;
 pub mod ops;
 pub mod queue;
+pub mod rate_limit;
 pub mod soap;
 pub mod storage;
 pub mod telemetry;

@@ -1,7 +1,12 @@
 use clap::{Parser, Subcommand};
 use ipscopy::{
     app::{self, Roles},
-    commands::admin::{self, AdminArgs},
+    commands::{
+        admin::{self, AdminArgs},
+        bench::{self, BenchArgs},
+        render::{self, RenderArgs},
+        submit::{self, SubmitArgs},
+    },
     config::{DbSettings, Settings},
     db, telemetry,
 };
@@ -28,11 +33,19 @@ enum Command {
     Migrate(DbSettings),
     /// Bootstrap companies, users, memberships, folders and source images.
     Admin(AdminArgs),
+    /// Render local files through a urlModifier with the same engine the workers use.
+    Render(RenderArgs),
+    /// Load-test a running ipscopy end to end through the batch API.
+    Bench(BenchArgs),
+    /// Submit a CSV or JSON-lines file of copies in batches, with progress; safe to re-run.
+    Submit(SubmitArgs),
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     telemetry::init();
+    // One TLS crypto provider for every HTTPS client of the process (S3, webhooks, the CLI).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(settings) => serve(settings, Roles { api: true, worker: true }).await,
@@ -40,6 +53,11 @@ async fn main() -> std::process::ExitCode {
         Command::Worker(settings) => serve(settings, Roles { api: false, worker: true }).await,
         Command::Migrate(settings) => db::connect(&settings, true).await.map(|_| ()),
         Command::Admin(args) => admin::run(args).await,
+        Command::Render(args) => tokio::task::spawn_blocking(move || render::run(args))
+            .await
+            .unwrap_or_else(|e| Err(anyhow::anyhow!("the render task failed: {e}"))),
+        Command::Bench(args) => bench::run(args).await,
+        Command::Submit(args) => submit::run(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -205,6 +205,16 @@ pub async fn fan_out(
     Ok(done.rows_affected())
 }
 
+/// Queues a message for one endpoint only.
+pub async fn insert_delivery(db: impl PgExecutor<'_>, message_id: i64, endpoint_id: i64) -> sqlx::Result<()> {
+    sqlx::query("insert into webhook_deliveries (message_id, endpoint_id) values ($1, $2)")
+        .bind(message_id)
+        .bind(endpoint_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Queues a message for a per-request callback URL, signed by the callback endpoint.
 pub async fn insert_callback_delivery(
     db: impl PgExecutor<'_>,
@@ -395,6 +405,24 @@ pub async fn endpoint_failed(
     .bind(disable_after_secs)
     .fetch_optional(db)
     .await
+}
+
+/// Deletes up to `limit` messages older than `days` whose every delivery is finished, with
+/// their deliveries and attempts; returns how many.
+pub async fn prune(db: impl PgExecutor<'_>, days: f64, limit: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "delete from webhook_messages where message_id in (
+             select m.message_id from webhook_messages m
+             where m.created_at < now() - make_interval(secs => $1 * 86400)
+               and not exists (select 1 from webhook_deliveries d
+                               where d.message_id = m.message_id and d.state in ('pending', 'sending'))
+             order by m.message_id limit $2)",
+    )
+    .bind(days)
+    .bind(limit)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// A message as one endpoint sees it: the event and how its delivery went.

@@ -30,6 +30,10 @@ pub enum FaultClass {
     Invalid,
     NotFound,
     Conflict,
+    /// Too many requests; the client may retry after this many seconds.
+    RateLimited {
+        retry_after_secs: u64,
+    },
     Internal,
 }
 

@@ -30,6 +30,7 @@ fn status_of(class: FaultClass) -> StatusCode {
         FaultClass::Invalid => StatusCode::BAD_REQUEST,
         FaultClass::NotFound => StatusCode::NOT_FOUND,
         FaultClass::Conflict => StatusCode::CONFLICT,
+        FaultClass::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         FaultClass::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -46,6 +47,9 @@ impl IntoResponse for ApiError {
         let status = status_of(fault.class);
         let body = json!({ "code": fault.code, "fault": fault.kind().element(), "reason": fault.reason });
         let mut response = (status, Json(body)).into_response();
+        if let FaultClass::RateLimited { retry_after_secs } = fault.class {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

@@ -44,6 +44,6 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::ops::router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(crate::soap::router())
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(crate::telemetry::request_span))
         .with_state(state)
 }

@@ -9,7 +9,7 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{ApiError, AppState, error::parse_json};
 use crate::{
@@ -17,7 +17,11 @@ use crate::{
     db::webhooks::{self as store, AttemptLogRow, EndpointRow, MessageLogRow, NewEndpoint, Resend},
     domain::{CompanyHandle, Fault, role::Access},
     error::Error,
-    webhook::{EndpointHandle, Secret, events::EVENT_TYPES},
+    webhook::{
+        EndpointHandle, Secret,
+        events::{self, EVENT_TYPES},
+        new_msg_key,
+    },
 };
 
 /// How long the old secret keeps signing after a rotation unless the request says otherwise.
@@ -507,6 +511,38 @@ async fn resend(
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TestOut {
+    message_id: String,
+}
+
+/// Sends a `webhook.test` event to this endpoint only, so a consumer can check its receiver.
+async fn send_test(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(handle): Path<String>,
+) -> Result<(StatusCode, Json<TestOut>), ApiError> {
+    let row = endpoint(&state, &caller, &handle, Access::Write).await?;
+    if row.kind != "endpoint" {
+        return Err(Fault::invalid_parameter("a callback endpoint has no url of its own to test").into());
+    }
+    if row.state != "enabled" {
+        return Err(Fault::conflict(format!("webhook {handle} is disabled; enable it first")).into());
+    }
+    let handle = EndpointHandle(row.endpoint_id);
+    let payload =
+        events::envelope("webhook.test", Utc::now(), json!({ "webhookHandle": handle.to_string() }));
+    let message_id = new_msg_key();
+    let mut tx = state.pool.begin().await?;
+    let id =
+        store::insert_message(&mut *tx, &message_id, row.company_id, "webhook.test", &payload, None).await?;
+    store::insert_delivery(&mut *tx, id, row.endpoint_id).await?;
+    crate::webhook::notify(&mut tx).await?;
+    tx.commit().await?;
+    Ok((StatusCode::ACCEPTED, Json(TestOut { message_id })))
+}
+
+#[derive(Serialize)]
 struct RecoverOut {
     recovered: u64,
 }
@@ -541,4 +577,5 @@ pub fn router() -> Router<AppState> {
         .route("/v1/webhooks/{webhook_handle}/messages/{message_id}/resend", post(resend))
         .route("/v1/webhooks/{webhook_handle}/attempts", get(attempts))
         .route("/v1/webhooks/{webhook_handle}/recover", post(recover))
+        .route("/v1/webhooks/{webhook_handle}/test", post(send_test))
 }

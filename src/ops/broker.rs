@@ -25,11 +25,13 @@ pub struct QueueCounts {
 }
 
 type Session = (Connection, Channel);
+/// Sessions by (broker URL, deployment).
+type Sessions = HashMap<(String, String), Arc<Session>>;
 
 /// One probe session per (broker URL, deployment): a scrape or a status refresh reuses it rather
 /// than opening a connection each time. Keyed by deployment too because each test app runs on its
 /// own runtime, which owns the connection's I/O.
-static SESSIONS: LazyLock<Mutex<HashMap<(String, String), Arc<Session>>>> = LazyLock::new(Default::default);
+static SESSIONS: LazyLock<Mutex<Sessions>> = LazyLock::new(Default::default);
 
 /// Asks the broker for the queue counts; `None` when it cannot be reached.
 pub async fn counts(amqp_url: &str, deployment: &str, topology: &Topology) -> Option<QueueCounts> {

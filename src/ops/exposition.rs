@@ -38,9 +38,19 @@ pub fn write(out: &mut String, figures: &Figures, worker_here: Option<(i64, i64)
     let queue = figures.queue.as_str();
     let q = [("queue", queue)];
     let mut g = Gauges(out);
-    g.one("ipscopy_broker_up", "Whether RabbitMQ answered the ops probe (1) or not (0).", &[], f64::from(u8::from(figures.broker.reachable)));
+    g.one(
+        "ipscopy_broker_up",
+        "Whether RabbitMQ answered the ops probe (1) or not (0).",
+        &[],
+        f64::from(u8::from(figures.broker.reachable)),
+    );
     if let Some(ready) = figures.broker.ready {
-        g.one("ipscopy_queue_messages_ready", "Job messages waiting in the broker for a worker.", &q, f64::from(ready));
+        g.one(
+            "ipscopy_queue_messages_ready",
+            "Job messages waiting in the broker for a worker.",
+            &q,
+            f64::from(ready),
+        );
     }
     g.one(
         "ipscopy_queue_messages_unacked",
@@ -52,22 +62,42 @@ pub fn write(out: &mut String, figures: &Figures, worker_here: Option<(i64, i64)
         g.one("ipscopy_queue_consumers", "Consumers on the jobs queue.", &q, f64::from(consumers));
     }
     if let Some(dead) = figures.broker.dead_lettered {
-        g.one("ipscopy_queue_messages_dead_lettered", "Messages in the dead-letter queue.", &q, f64::from(dead));
+        g.one(
+            "ipscopy_queue_messages_dead_lettered",
+            "Messages in the dead-letter queue.",
+            &q,
+            f64::from(dead),
+        );
     }
     g.family("ipscopy_jobs", "Copy jobs by state, from PostgreSQL.");
     for (state, count) in &figures.jobs {
         g.sample("ipscopy_jobs", &[("state", state)], *count as f64);
     }
-    g.one("ipscopy_jobs_scheduled_retries", "Queued jobs whose retry is scheduled later.", &[], figures.scheduled_retries as f64);
+    g.one(
+        "ipscopy_jobs_scheduled_retries",
+        "Queued jobs whose retry is scheduled later.",
+        &[],
+        figures.scheduled_retries as f64,
+    );
     g.one(
         "ipscopy_oldest_queued_job_age_seconds",
         "How long the oldest due queued job has waited (0 when none waits).",
         &[],
         figures.oldest_queued_age_seconds.unwrap_or(0.0),
     );
-    g.one("ipscopy_outbox_rows", "Jobs written but not yet handed to the broker.", &[], figures.outbox.rows as f64);
+    g.one(
+        "ipscopy_outbox_rows",
+        "Jobs written but not yet handed to the broker.",
+        &[],
+        figures.outbox.rows as f64,
+    );
     g.one("ipscopy_outbox_due_rows", "Outbox rows due for publishing now.", &[], figures.outbox.due as f64);
-    g.one("ipscopy_outbox_lag_seconds", "Age of the oldest due outbox row: how far the relay is behind.", &[], figures.outbox.lag_seconds);
+    g.one(
+        "ipscopy_outbox_lag_seconds",
+        "Age of the oldest due outbox row: how far the relay is behind.",
+        &[],
+        figures.outbox.lag_seconds,
+    );
     g.family("ipscopy_webhook_deliveries", "Webhook deliveries by state.");
     for (state, count) in &figures.webhooks.deliveries {
         g.sample("ipscopy_webhook_deliveries", &[("state", state)], *count as f64);
@@ -80,7 +110,12 @@ pub fn write(out: &mut String, figures: &Figures, worker_here: Option<(i64, i64)
     );
     g.one("ipscopy_fleet_workers", "Workers whose heartbeat is fresh.", &[], figures.fleet.workers as f64);
     g.one("ipscopy_fleet_slots", "Render slots of the live workers.", &[], figures.fleet.slots as f64);
-    g.one("ipscopy_fleet_slots_busy", "Busy render slots of the live workers.", &[], figures.fleet.busy as f64);
+    g.one(
+        "ipscopy_fleet_slots_busy",
+        "Busy render slots of the live workers.",
+        &[],
+        figures.fleet.busy as f64,
+    );
     if let Some((busy, slots)) = worker_here {
         g.one("ipscopy_worker_slots", "Render slots of this process's worker.", &[], slots as f64);
         g.one("ipscopy_worker_slots_busy", "Busy render slots of this process's worker.", &[], busy as f64);

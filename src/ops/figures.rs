@@ -179,7 +179,9 @@ async fn outbox(pool: &PgPool) -> sqlx::Result<OutboxFigures> {
 
 async fn webhooks(pool: &PgPool) -> sqlx::Result<WebhookFigures> {
     let rows: Vec<(String, i64)> =
-        sqlx::query_as("select state, count(*) from webhook_deliveries group by state").fetch_all(pool).await?;
+        sqlx::query_as("select state, count(*) from webhook_deliveries group by state")
+            .fetch_all(pool)
+            .await?;
     let mut deliveries: BTreeMap<String, i64> = rows.into_iter().collect();
     for state in DELIVERY_STATES {
         deliveries.entry(state.to_string()).or_insert(0);
@@ -193,8 +195,11 @@ async fn webhooks(pool: &PgPool) -> sqlx::Result<WebhookFigures> {
     Ok(WebhookFigures { deliveries, oldest_due_age_seconds })
 }
 
+/// company, job, code, reason, attempts, finished.
+type FailureRow = (i64, i64, Option<String>, Option<String>, i32, Option<DateTime<Utc>>);
+
 async fn failures(pool: &PgPool) -> sqlx::Result<Vec<Failure>> {
-    let rows: Vec<(i64, i64, Option<String>, Option<String>, i32, Option<DateTime<Utc>>)> = sqlx::query_as(
+    let rows: Vec<FailureRow> = sqlx::query_as(
         "select company_id, job_id, error_code, error_reason, attempts, finished_at
          from jobs where state = 'failed' and finished_at is not null
          order by finished_at desc limit 20",

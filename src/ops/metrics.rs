@@ -12,7 +12,7 @@ use std::{
 use metrics::{counter, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::domain::CompanyHandle;
+use crate::{domain::CompanyHandle, worker::Outcome};
 
 /// Bucket bounds, in seconds, for everything timed: from a fast S3 call to a slow backlog.
 const BUCKETS: &[f64] =
@@ -50,13 +50,25 @@ fn describe() {
     describe_counter!("ipscopy_jobs_submitted_total", "Copy jobs accepted, by company.");
     describe_counter!("ipscopy_jobs_succeeded_total", "Copy jobs rendered and stored, by company.");
     describe_counter!("ipscopy_jobs_failed_total", "Copy jobs failed for good, by company and error code.");
-    describe_counter!("ipscopy_jobs_retried_total", "Attempts that failed and were scheduled again, by company and error code.");
+    describe_counter!(
+        "ipscopy_jobs_retried_total",
+        "Attempts that failed and were scheduled again, by company and error code."
+    );
     describe_counter!("ipscopy_jobs_cancelled_total", "Copy jobs cancelled while running, by company.");
-    describe_counter!("ipscopy_outbox_published_total", "Job messages the relay published and the broker confirmed.");
+    describe_counter!(
+        "ipscopy_outbox_published_total",
+        "Job messages the relay published and the broker confirmed."
+    );
     describe_histogram!("ipscopy_render_duration_seconds", "Time the render engine took for one attempt.");
-    describe_histogram!("ipscopy_job_duration_seconds", "Time from submission to the final state, by outcome.");
+    describe_histogram!(
+        "ipscopy_job_duration_seconds",
+        "Time from submission to the final state, by outcome."
+    );
     describe_histogram!("ipscopy_s3_request_duration_seconds", "S3 request latency, by operation.");
-    describe_histogram!("ipscopy_db_transaction_duration_seconds", "PostgreSQL transaction latency, by operation.");
+    describe_histogram!(
+        "ipscopy_db_transaction_duration_seconds",
+        "PostgreSQL transaction latency, by operation."
+    );
 }
 
 fn company(company_id: i64) -> String {
@@ -80,16 +92,24 @@ pub fn failed(company_id: i64, code: &str) {
         .increment(1);
 }
 
-/// Records a job that reached a final state: its counter (failures are counted with their code
-/// by [`failed`]) and its end-to-end duration.
-pub fn finished(company_id: i64, outcome: &str, submitted_at: chrono::DateTime<chrono::Utc>) {
-    match outcome {
-        "succeeded" => counter!("ipscopy_jobs_succeeded_total", "company" => company(company_id)).increment(1),
-        "cancelled" => counter!("ipscopy_jobs_cancelled_total", "company" => company(company_id)).increment(1),
-        _ => {}
-    }
+/// Records how an attempt ended: for a final state, its counter (failures are counted with their
+/// code by [`failed`]) and the job's end-to-end duration.
+pub fn finished(company_id: i64, outcome: Outcome, submitted_at: chrono::DateTime<chrono::Utc>) {
+    let outcome = match outcome {
+        Outcome::Succeeded => {
+            counter!("ipscopy_jobs_succeeded_total", "company" => company(company_id)).increment(1);
+            "succeeded"
+        }
+        Outcome::Cancelled => {
+            counter!("ipscopy_jobs_cancelled_total", "company" => company(company_id)).increment(1);
+            "cancelled"
+        }
+        Outcome::Failed => "failed",
+        Outcome::RetryScheduled | Outcome::Skipped | Outcome::Unknown => return,
+    };
     let elapsed = (chrono::Utc::now() - submitted_at).to_std().unwrap_or_default();
-    histogram!("ipscopy_job_duration_seconds", "outcome" => outcome.to_string()).record(elapsed.as_secs_f64());
+    histogram!("ipscopy_job_duration_seconds", "outcome" => outcome.to_string())
+        .record(elapsed.as_secs_f64());
 }
 
 /// Records one render's duration.

@@ -95,9 +95,14 @@ where
 
 /// Serves the ops routes and `/healthz` on `addr` until `shutdown`: how a worker-only process
 /// is scraped.
-pub async fn serve(addr: SocketAddr, pool: PgPool, shutdown: CancellationToken) -> anyhow::Result<SocketAddr> {
-    let listener =
-        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding the metrics listener to {addr}"))?;
+pub async fn serve(
+    addr: SocketAddr,
+    pool: PgPool,
+    shutdown: CancellationToken,
+) -> anyhow::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the metrics listener to {addr}"))?;
     let bound = listener.local_addr()?;
     let app = router::<OpsState>().route("/healthz", get(|| async { "ok\n" })).with_state(OpsState { pool });
     tokio::spawn(async move {
@@ -136,8 +141,9 @@ async fn take(pool: &PgPool) -> Result<(figures::Figures, Deployment), OpsError>
 async fn prometheus(State(state): State<OpsState>) -> Result<Response, OpsError> {
     let (figures, deployment) = take(&state.pool).await?;
     let mut text = String::new();
-    let worker_here =
-        deployment.worker_slots.map(|slots| (workers::busy_here(&state.pool), i64::try_from(slots).unwrap_or(i64::MAX)));
+    let worker_here = deployment
+        .worker_slots
+        .map(|slots| (workers::busy_here(&state.pool), i64::try_from(slots).unwrap_or(i64::MAX)));
     exposition::write(&mut text, &figures, worker_here);
     text.push_str(&metrics::render());
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())

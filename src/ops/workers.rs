@@ -57,7 +57,7 @@ pub fn busy_here(pool: &PgPool) -> i64 {
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkerRow {
-    pub worker_id: Uuid,
+    pub worker_id: String,
     pub host: String,
     pub pid: i32,
     /// Renders it runs at once (also its prefetch).
@@ -75,7 +75,7 @@ pub struct WorkerRow {
 /// Workers seen in the last day, live ones first.
 pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<WorkerRow>> {
     sqlx::query_as(
-        "select worker_id, host, pid, slots, busy, started_at, last_seen_at, stopped_at,
+        "select worker_id::text as worker_id, host, pid, slots, busy, started_at, last_seen_at, stopped_at,
                 (stopped_at is null and last_seen_at > now() - 3 * heartbeat_interval) as alive
          from workers where last_seen_at > now() - interval '1 day'
          order by alive desc, started_at desc limit 200",
@@ -115,10 +115,12 @@ pub async fn heartbeat(pool: PgPool, slots: usize, interval: Duration, shutdown:
             tracing::warn!(error = %e, "worker heartbeat not recorded");
         }
     }
-    let stopped = sqlx::query("update workers set stopped_at = now(), busy = 0, last_seen_at = now() where worker_id = $1")
-        .bind(worker_id)
-        .execute(&pool)
-        .await;
+    let stopped = sqlx::query(
+        "update workers set stopped_at = now(), busy = 0, last_seen_at = now() where worker_id = $1",
+    )
+    .bind(worker_id)
+    .execute(&pool)
+    .await;
     if let Err(e) = stopped {
         tracing::warn!(error = %e, "worker stop not recorded");
     }

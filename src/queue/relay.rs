@@ -146,6 +146,7 @@ impl Relay {
         outbox::delete(&mut tx, &ids).await?;
         outbox::mark_published(&mut tx, &jobs).await?;
         tx.commit().await?;
+        crate::ops::metrics::published(rows.len());
         tracing::debug!(count = rows.len(), "published jobs");
         Ok(rows.len())
     }

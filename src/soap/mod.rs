@@ -43,7 +43,7 @@ struct Reply {
 /// The SOAP service and WSDL routes, with their own body limit.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/scene7/services/IpsApiService", post(service))
+        .route("/scene7/services/IpsApiService", post(service).get(wsdl::serve_latest))
         .route("/scene7/webservice/{file}", get(wsdl::serve))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

@@ -38,18 +38,24 @@ fn service_url(headers: &HeaderMap, query: &HashMap<String, String>) -> String {
     format!("{scheme}://{host}/scene7/services/IpsApiService")
 }
 
+fn wsdl_response(tns: &str, headers: &HeaderMap, query: &HashMap<String, String>) -> Response {
+    let body = document(tns, &service_url(headers, query));
+    (StatusCode::OK, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
+}
+
+/// `GET /scene7/services/IpsApiService?wsdl`, as Axis2 toolkits ask: the newest WSDL.
+pub async fn serve_latest(Query(query): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
+    wsdl_response(FILES[0].1, &headers, &query)
+}
+
+/// `GET /scene7/webservice/<file>`.
 pub async fn serve(
     Path(file): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
     match FILES.iter().find(|(name, _)| *name == file) {
-        Some((_, tns)) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-            document(tns, &service_url(&headers, &query)),
-        )
-            .into_response(),
+        Some((_, tns)) => wsdl_response(tns, &headers, &query),
         None => {
             let names: Vec<&str> = FILES.iter().map(|(n, _)| *n).collect();
             let message = format!("no WSDL named {file}; this server has {}", names.join(" and "));

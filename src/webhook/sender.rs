@@ -29,6 +29,10 @@ use crate::{
 const POLL: Duration = Duration::from_secs(1);
 /// Bytes of a response body kept in the attempt log.
 const EXCERPT_BYTES: usize = 1024;
+/// How often old messages are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// Messages deleted per statement, so pruning never holds long locks.
+const PRUNE_BATCH: i64 = 5000;
 /// How long past the response deadline a sender holds a delivery before another may take it.
 const LEASE_MARGIN: Duration = Duration::from_secs(30);
 
@@ -43,6 +47,7 @@ pub struct Sender {
     per_endpoint: u32,
     slots: usize,
     disable_after: Duration,
+    retention_days: f64,
 }
 
 /// What one attempt got back.
@@ -81,6 +86,7 @@ impl Sender {
             per_endpoint: settings.webhook_endpoint_concurrency.max(1),
             slots: settings.webhook_senders.max(1),
             disable_after: Duration::from_secs_f64(settings.webhook_disable_after_hours.max(0.0) * 3600.0),
+            retention_days: settings.webhook_retention_days,
         })
     }
 
@@ -91,7 +97,12 @@ impl Sender {
         let wake = Arc::new(Notify::new());
         let tasks = TaskTracker::new();
         tasks.spawn(listen(self.pool.clone(), wake.clone(), shutdown.clone()));
+        let mut next_prune = Instant::now();
         while !shutdown.is_cancelled() {
+            if self.retention_days > 0.0 && Instant::now() >= next_prune {
+                next_prune = Instant::now() + PRUNE_EVERY;
+                self.prune().await;
+            }
             let wait = match self.dispatch(&slots, &wake, &tasks).await {
                 Ok(wait) => wait,
                 Err(e) => {
@@ -108,6 +119,28 @@ impl Sender {
         tasks.close();
         tasks.wait().await;
         tracing::info!("webhook sender stopped");
+    }
+
+    /// Deletes finished messages past the retention time, a batch at a time.
+    async fn prune(&self) {
+        let mut pruned = 0;
+        loop {
+            match store::prune(&self.pool, self.retention_days, PRUNE_BATCH).await {
+                Ok(n) => {
+                    pruned += n;
+                    if n < PRUNE_BATCH as u64 {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "pruning old webhook messages failed");
+                    break;
+                }
+            }
+        }
+        if pruned > 0 {
+            tracing::info!(pruned, retention_days = self.retention_days, "old webhook messages pruned");
+        }
     }
 
     /// Claims what the free slots can take and starts it; returns how long to wait before

@@ -135,6 +135,7 @@ async fn attempt(ctx: &JobContext, job: &JobRow, cancel: &CancellationToken) -> 
     })?;
     check(cancel)?;
     let limits = ctx.limits.clone();
+    let render_started = Instant::now();
     let render = tokio::task::spawn_blocking(move || ipscopy_render::render(&bytes, &modifier, &limits));
     // A render past its time limit is abandoned: its thread finishes on its own, its result is dropped.
     let rendered = tokio::time::timeout(ctx.timing.render_timeout, render)
@@ -148,6 +149,7 @@ async fn attempt(ctx: &JobContext, job: &JobRow, cancel: &CancellationToken) -> 
             reason: format!("the render engine failed: {e}"),
         })?
         .map_err(|e| JobError::Abort { code: e.code(), reason: e.to_string() })?;
+    crate::ops::metrics::rendered(render_started.elapsed());
     check(cancel)?;
     let stored = Stored {
         key: asset_key(job.company_id, job.target_asset_id),
@@ -171,6 +173,7 @@ fn database(e: sqlx::Error) -> JobError {
 
 /// Commits the attempt's outcome: asset, job and webhook event change together or not at all.
 async fn record(ctx: &JobContext, job: &JobRow, result: Result<Stored, JobError>) -> anyhow::Result<Outcome> {
+    let _timer = crate::ops::metrics::db_timer("finalize");
     let mut tx = ctx.pool.begin().await?;
     let outcome = match result {
         Ok(stored) => {
@@ -207,15 +210,18 @@ async fn record(ctx: &JobContext, job: &JobRow, result: Result<Stored, JobError>
                 retry_in_ms = delay.as_millis() as u64,
                 "attempt failed; retry scheduled"
             );
+            crate::ops::metrics::retried(job.company_id, code);
             Outcome::RetryScheduled
         }
         Err(JobError::Retry { code, reason }) => {
             let reason = format!("{reason} (gave up after {} attempts)", job.attempts);
             fail(&mut tx, job, code, &reason).await?;
+            crate::ops::metrics::failed(job.company_id, code);
             Outcome::Failed
         }
         Err(JobError::Abort { code, reason }) => {
             fail(&mut tx, job, code, &reason).await?;
+            crate::ops::metrics::failed(job.company_id, code);
             Outcome::Failed
         }
     };
@@ -223,6 +229,7 @@ async fn record(ctx: &JobContext, job: &JobRow, result: Result<Stored, JobError>
         db::jobs::notify_final(&mut *tx, job.job_id).await?;
     }
     tx.commit().await?;
+    crate::ops::metrics::finished(job.company_id, outcome, job.created_at);
     if outcome == Outcome::RetryScheduled {
         ctx.relay.wake();
     }

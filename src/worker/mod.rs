@@ -114,6 +114,7 @@ impl Worker {
 }
 
 async fn handle(ctx: JobContext, delivery: Delivery) {
+    let _slot = crate::ops::workers::busy_slot(&ctx.pool);
     let Ok(JobMessage { job_id }) = serde_json::from_slice(&delivery.data) else {
         tracing::error!(body = %String::from_utf8_lossy(&delivery.data), "dead-lettering a malformed job message");
         let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;

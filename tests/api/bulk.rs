@@ -248,3 +248,33 @@ async fn one_companys_large_backlog_does_not_starve_another_companys_single_copy
     assert!(in_broker <= 8, "the broker window holds {in_broker} jobs");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_company_over_its_submit_rate_gets_429_with_retry_after() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.http.company_submit_rate = 1;
+        s.http.company_submit_burst = 2;
+    })
+    .await;
+    let source = app.add_image("chelsea", "chelsea.png").await;
+
+    let (first, _) = app.submit(&app.copy_body(source, "one", "wid=8")).await;
+    let (second, _) = app.submit(&app.copy_body(source, "two", "wid=8")).await;
+    let response = app
+        .http
+        .post(format!("{}/v1/copies", app.base))
+        .basic_auth(&app.email, Some(PASSWORD))
+        .json(&app.copy_body(source, "three", "wid=8"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!((first, second), (202, 202));
+    assert_eq!(response.status().as_u16(), 429);
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    let fault: Value = response.json().await.unwrap();
+    assert!(fault["reason"].as_str().unwrap().contains("faster than allowed"), "{fault}");
+    assert_eq!(count(&app, "jobs").await, 2);
+    app.stop().await;
+}

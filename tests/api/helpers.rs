@@ -75,7 +75,11 @@ pub async fn spawn(roles: Roles, configure: impl FnOnce(&mut Settings)) -> TestA
             aws_region: "us-east-1".into(),
             data_dir: data.path().to_path_buf(),
         },
-        http: HttpSettings { http_addr: "127.0.0.1:0".parse().unwrap() },
+        http: HttpSettings {
+            http_addr: "127.0.0.1:0".parse().unwrap(),
+            company_submit_rate: 0,
+            company_submit_burst: 1000,
+        },
         worker: WorkerSettings {
             worker_concurrency: 2,
             max_attempts: 3,
@@ -266,5 +270,43 @@ impl TestApp {
     /// POSTs JSON to `path` as the test user.
     pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
         self.request_json_as(&self.email, reqwest::Method::POST, path, Some(body)).await
+    }
+}
+
+impl TestApp {
+    /// Adds a company whose id no other test uses (the id sequence jumps to a random point), with
+    /// a folder and the test user as IpsUser: process-wide counters labelled by company then
+    /// count this test's jobs alone.
+    pub async fn add_unique_company(&self, name: &str) -> (CompanyHandle, FolderPath) {
+        let start = (uuid::Uuid::new_v4().as_u128() % 1_000_000_000) as i64 + 1_000;
+        sqlx::query("select setval('companies_company_id_seq', $1)")
+            .bind(start)
+            .execute(&self.pool)
+            .await
+            .expect("company id sequence moved");
+        let company = admin::add_company(&self.pool, name).await.expect("company");
+        let folder = admin::add_folder(&self.pool, company, "/copies").await.expect("folder");
+        admin::add_member(&self.pool, company, &self.email, Role::IpsUser).await.expect("membership");
+        (company, folder)
+    }
+
+    /// Stores a fixture as a ready source image in `company`'s `folder`.
+    pub async fn add_image_in(
+        &self,
+        company: CompanyHandle,
+        folder: &FolderPath,
+        name: &str,
+        fixture_name: &str,
+    ) -> AssetHandle {
+        let storage = &self.running.as_ref().expect("running").storage;
+        admin::add_image(&self.pool, storage, company, folder, name, fixture(fixture_name))
+            .await
+            .expect("source image stored")
+    }
+
+    /// GETs a path without credentials; returns status and body text.
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let response = self.http.get(format!("{}{path}", self.base)).send().await.expect("request sent");
+        (response.status().as_u16(), response.text().await.expect("body"))
     }
 }

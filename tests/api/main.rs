@@ -3,6 +3,7 @@
 
 mod auth;
 mod bulk;
+mod cli;
 mod copies;
 mod delivery;
 mod helpers;

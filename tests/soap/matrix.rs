@@ -195,3 +195,25 @@ async fn an_ips_admin_acts_in_any_company_without_a_membership() {
     assert_eq!(paths, ["Acme/", "Acme/copies/"]);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_without_any_active_membership_may_not_even_read_their_own_account() {
+    let app = spawn_app().await;
+    admin::add_user(&app.pool, "loner@nowhere.example", PASSWORD, None).await.unwrap();
+
+    let mut codes = Vec::new();
+    for op in ["getUserInfo", "getCompanyMembership", "checkLogin"] {
+        let params = if op == "checkLogin" {
+            format!("<email>{}</email><password>x</password>", app.email)
+        } else {
+            String::new()
+        };
+        let reply = app.call_as("loner@nowhere.example", IPS_2014, op, &params).await;
+        codes.push((op, reply.fault().0, reply.fault().1));
+    }
+
+    for (op, element, code) in codes {
+        assert_eq!((element.as_str(), code), ("authorizationFault", 20000), "{op}");
+    }
+    app.stop().await;
+}

@@ -191,3 +191,74 @@ fn base64_of(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_asset_handles_and_f_prefixed_folder_handles_are_accepted() {
+    let app = spawn_app().await;
+    let source = app.add_image("chelsea", "chelsea.png").await;
+    let params = format!(
+        "<companyHandle>{}</companyHandle><assetHandle>a|{}</assetHandle><folderHandle>f|{}</folderHandle><name>short</name><urlModifier/>",
+        app.company, source.0, app.folder
+    );
+
+    let reply = app.call("copyImage", &params).await;
+
+    let handle = text(reply.ok("copyImage"), "assetHandle").to_string();
+    let parts: Vec<&str> = handle.split('|').collect();
+    assert_eq!((parts.len(), parts[0], parts[2]), (4, "a", "1"), "{handle}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_get_folder_tree_doc_example_with_prefixes_and_a_bare_company_id_round_trips() {
+    let app = spawn_app().await;
+    // The shape of the getFolderTree doc example: ns1-prefixed, unversioned, a pre-4.0 handle.
+    let body = format!(
+        r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Header>{}</soapenv:Header><soapenv:Body><ns1:getFolderTreeParam xmlns:ns1="{IPS}"><ns1:companyHandle>{}</ns1:companyHandle><ns1:depth>-1</ns1:depth></ns1:getFolderTreeParam></soapenv:Body></soapenv:Envelope>"#,
+        auth_header(&app.email, PASSWORD),
+        app.company.0
+    );
+
+    let reply = app.post_soap(body, &[("soapaction", "getFolderTree")]).await;
+
+    let ret = reply.ok("getFolderTree");
+    assert_eq!(ret.ns.as_deref(), Some(IPS));
+    let root = ret.child("folders").unwrap().child("items").unwrap();
+    let fields: Vec<&str> = root.children.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(fields, ["folderHandle", "path", "lastModified", "hasSubfolders", "subfolderArray"]);
+    assert_eq!(text(root, "path"), "Acme/");
+    let sub = root.child("subfolderArray").unwrap().child("items").unwrap();
+    assert_eq!(text(sub, "folderHandle"), "Acme/copies/");
+    assert_eq!(text(sub, "hasSubfolders"), "false");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wsdl_files_are_served_with_the_address_the_client_used_or_the_one_it_asked_for() {
+    let app = spawn_app().await;
+    let get = |path: String| {
+        let http = app.http.clone();
+        async move {
+            let response = http.get(path).send().await.expect("request sent");
+            (response.status().as_u16(), response.text().await.expect("body"))
+        }
+    };
+
+    let (status_2014, wsdl_2014) =
+        get(format!("{}/scene7/webservice/IpsApi-2014-04-03.wsdl", app.base)).await;
+    let (status_2008, wsdl_2008) = get(format!(
+        "{}/scene7/webservice/IpsApi-2008-01-15.wsdl?serviceUrl=https://proxy.example/scene7/services/IpsApiService",
+        app.base
+    ))
+    .await;
+    let (status_missing, _) = get(format!("{}/scene7/webservice/IpsApi-1999-01-01.wsdl", app.base)).await;
+    let (status_axis, wsdl_axis) = get(format!("{}/scene7/services/IpsApiService?wsdl", app.base)).await;
+
+    assert_eq!((status_2014, status_2008, status_missing, status_axis), (200, 200, 404, 200));
+    assert_eq!(wsdl_axis, wsdl_2014);
+    assert!(wsdl_2014.contains(r#"targetNamespace="http://www.scene7.com/IpsApi/xsd/2014-04-03""#));
+    assert!(wsdl_2014.contains(&format!(r#"location="{}/scene7/services/IpsApiService""#, app.base)));
+    assert!(wsdl_2008.contains(r#"targetNamespace="http://www.scene7.com/IpsApi/xsd/2008-01-15""#));
+    assert!(wsdl_2008.contains(r#"location="https://proxy.example/scene7/services/IpsApiService""#));
+    app.stop().await;
+}

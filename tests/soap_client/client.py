@@ -43,7 +43,7 @@ def main(base, email, password, company, source, folder):
             raise SystemExit(f"the copy job for {name} did not finish within 60 s")
         time.sleep(0.1)
     assert log.fileSuccessCount == 1 and not log.fatalError, log
-    assert log.detailArray[0].assetHandle == handle, log
+    assert log.detailArray["items"][0].assetHandle == handle, log
 
     assets = service.getAssets(companyHandle=company, assetHandleArray={"items": [handle]}, _soapheaders=[header])
     asset = assets[0]

@@ -56,7 +56,7 @@ async fn a_finished_copy_sends_exactly_one_signed_event_that_the_reference_verif
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_answering_500_twice_then_200_gets_three_attempts_with_growing_gaps() {
-    let app = spawn_webhook_app(|_| {}).await; // schedule: 150 ms, then 600 ms (± 20 %)
+    let app = spawn_webhook_app(|_| {}).await; // schedule: 150 ms, then 1.5 s (± 20 %)
     let receiver = Receiver::start().await;
     let (webhook, _) = register(&app, &receiver.url("/flaky"), &["copy.succeeded"]).await;
     receiver.reply_with([Reply::status(500), Reply::status(500)]);
@@ -148,5 +148,27 @@ async fn an_endpoint_never_gets_more_concurrent_deliveries_than_its_limit() {
 
     assert_eq!(receiver.max_in_flight(), 1);
     assert_eq!(receiver.deliveries().len(), 4);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_event_goes_only_to_the_endpoint_it_was_asked_for() {
+    let app = spawn_webhook_app(|_| {}).await;
+    let (tested, other) = (Receiver::start().await, Receiver::start().await);
+    let (webhook, secret) = register(&app, &tested.url("/tested"), &["copy.succeeded"]).await;
+    let (other_webhook, _) = register(&app, &other.url("/other"), &[]).await;
+
+    let (status, sent) =
+        app.post_json(&format!("/v1/webhooks/{}/test", crate::helpers::encode(&webhook)), &json!({})).await;
+    assert_eq!(status, 202, "{sent}");
+    let delivery = tested.wait_for(1).await.remove(0);
+    wait_for_message_state(&app, &webhook, sent["messageId"].as_str().unwrap(), "succeeded").await;
+
+    assert_eq!(delivery.header("webhook-id"), sent["messageId"]);
+    assert_eq!(delivery.json()["type"], "webhook.test");
+    assert_eq!(delivery.json()["data"]["webhookHandle"], webhook.as_str());
+    assert_eq!(verify_independently(&[(&secret, &delivery)]).await, ["ok"]);
+    assert_eq!(webhook_log(&app, &other_webhook, "messages").await["messages"], json!([]));
+    assert!(other.deliveries().is_empty());
     app.stop().await;
 }

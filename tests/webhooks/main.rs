@@ -23,7 +23,7 @@ use tokio::{io::AsyncWriteExt, time::Instant};
 pub async fn spawn_webhook_app(configure: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_app_with(|settings| {
         settings.webhook.webhook_allowed_networks = vec!["127.0.0.0/8".parse().unwrap()];
-        settings.webhook.webhook_retry_schedule = "150ms,600ms".parse().unwrap();
+        settings.webhook.webhook_retry_schedule = "150ms,1500ms".parse().unwrap();
         configure(settings);
     })
     .await

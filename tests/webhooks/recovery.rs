@@ -147,3 +147,27 @@ async fn a_callback_url_given_with_a_copy_gets_its_event_signed_with_the_company
     assert_eq!(messages["messages"][0]["url"], receiver.url("/cb/42"), "{messages}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pruning_deletes_old_finished_messages_and_keeps_those_still_being_delivered() {
+    let app = spawn_webhook_app(|s| s.webhook.webhook_retry_schedule = "1h".parse().unwrap()).await;
+    let receiver = Receiver::start().await;
+    let (webhook, _) = register(&app, &receiver.url("/kept"), &[]).await;
+    copy_and_wait(&app, "delivered", json!({})).await;
+    let delivered = receiver.wait_for(1).await[0].header("webhook-id").to_string();
+    wait_for_message_state(&app, &webhook, &delivered, "succeeded").await;
+    receiver.reply_with([Reply::status(500)]);
+    copy_and_wait(&app, "retrying", json!({})).await;
+    let retrying = receiver.wait_for(2).await[1].header("webhook-id").to_string();
+    wait_for_message_state(&app, &webhook, &retrying, "pending").await;
+
+    // Both messages are older than a retention of zero days.
+    let pruned = ipscopy::db::webhooks::prune(&app.pool, 0.0, 100).await.unwrap();
+
+    assert_eq!(pruned, 1);
+    let messages = webhook_log(&app, &webhook, "messages").await;
+    let ids: Vec<&str> =
+        messages["messages"].as_array().unwrap().iter().map(|m| m["messageId"].as_str().unwrap()).collect();
+    assert_eq!(ids, [retrying.as_str()], "only the message still on its schedule is kept");
+    app.stop().await;
+}

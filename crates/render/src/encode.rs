@@ -109,7 +109,8 @@ fn progressive_jpeg(img: &Raster, m: &Modifier, quality: u8, carry: &Carry) -> R
         e.add_icc_profile(p).map_err(enc)?;
     }
     let color = if img.ch == 1 { ColorType::Luma } else { ColorType::Rgb };
-    e.encode(&img.data, img.w as u16, img.h as u16, color).map_err(enc)?;
+    let (w, h) = (u16::try_from(img.w).map_err(enc)?, u16::try_from(img.h).map_err(enc)?);
+    e.encode(&img.data, w, h, color).map_err(enc)?;
     Ok(out)
 }
 
@@ -173,11 +174,11 @@ fn webp(img: &Raster, m: &Modifier) -> Result<Vec<u8>, RenderError> {
         3 => webp::Encoder::from_rgb(&img.data, img.w, img.h),
         _ => webp::Encoder::from_rgba(&img.data, img.w, img.h),
     };
-    let memory = if m.fmt.compression == Compression::Lossless {
-        encoder.encode_lossless()
-    } else {
-        encoder.encode(f32::from(m.quality))
-    };
+    // The simple `encode` methods unwrap libwebp's errors (e.g. a side above 16383); this one returns them.
+    let lossless = m.fmt.compression == Compression::Lossless;
+    let memory = encoder
+        .encode_simple(lossless, if lossless { 75.0 } else { f32::from(m.quality) })
+        .map_err(|e| RenderError::Encode(format!("libwebp: {e:?}")))?;
     if memory.is_empty() {
         return Err(RenderError::Encode("libwebp produced no data".into()));
     }

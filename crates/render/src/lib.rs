@@ -19,5 +19,5 @@ mod raster;
 
 pub use error::{ModifierError, RenderError};
 pub use limits::Limits;
-pub use modifier::{Modifier, OutputFormat, Rgba, parse};
+pub use modifier::{Modifier, OutputFormat, parse};
 pub use pipeline::{Rendered, SourceInfo, planned_size, probe, render};

@@ -6,7 +6,7 @@ use crate::encode::{self, Carry};
 use crate::error::RenderError;
 use crate::limits::Limits;
 use crate::meta::Dpi;
-use crate::modifier::{Modifier, OutputFormat, Rgba};
+use crate::modifier::{ColorOps, Modifier, OutputFormat, Rgba};
 use crate::ops::resize::{Region, resample_owned};
 use crate::ops::{color, geometry, sharpen};
 use crate::plan::{self, Plan, Rotation};
@@ -26,9 +26,13 @@ pub struct SourceInfo {
 /// An encoded copy.
 #[derive(Debug, Clone)]
 pub struct Rendered {
+    /// The encoded file, metadata already stripped to what the spec keeps.
     pub bytes: Vec<u8>,
+    /// Output width in pixels.
     pub width: u32,
+    /// Output height in pixels.
     pub height: u32,
+    /// The format `bytes` are encoded in.
     pub format: OutputFormat,
 }
 
@@ -104,11 +108,9 @@ type Pixels = (Raster, Option<Vec<u8>>, Option<Dpi>);
 
 impl<'a> Renderer<'a> {
     fn new(m: &'a Modifier, plan: &'a Plan) -> Self {
-        let layer_effects =
-            !m.ops.is_identity() || m.opac.is_some() || m.bg_color.is_some() || m.color.is_some();
-        let exact_alpha = m.fmt.alpha || layer_effects;
-        let collapse =
-            matches!(plan.rotation, Rotation::Quarter(_)) && plan.extend == [0; 4] && !layer_effects;
+        let fills = m.opac.is_some() || m.bg_color.is_some() || m.color.is_some();
+        let exact_alpha = m.fmt.alpha || fills || !m.ops.is_identity();
+        let collapse = matches!(plan.rotation, Rotation::Quarter(_)) && plan.extend == [0; 4] && !fills;
         Self { m, plan, exact_alpha, collapse }
     }
 
@@ -123,13 +125,31 @@ impl<'a> Renderer<'a> {
     /// Size of the first resample, before any quarter turn.
     fn first_target(&self) -> (u32, u32) {
         if !self.collapse {
-            return self.plan.layer;
+            return match self.prescale() {
+                Some(t) => (plan::scale_len(self.plan.layer.0, t), plan::scale_len(self.plan.layer.1, t)),
+                None => self.plan.layer,
+            };
         }
         let v = self.plan.view;
         match self.plan.rotation {
             Rotation::Quarter(q) if q % 2 == 1 => (v.1, v.0),
             _ => v,
         }
+    }
+
+    /// A free rotation resamples every pixel; when the view is much smaller than the composite,
+    /// the layer is first reduced to twice the view scale so the rotation works on fewer pixels.
+    /// The view resample then maps that smaller composite onto exactly the planned view size,
+    /// so the output geometry is unchanged (content may shift by under half an output pixel).
+    fn prescale(&self) -> Option<f64> {
+        let p = self.plan;
+        if !matches!(p.rotation, Rotation::Free(_)) || p.extend != [0; 4] {
+            return None;
+        }
+        let s = (f64::from(p.view.0) / f64::from(p.composite.0))
+            .max(f64::from(p.view.1) / f64::from(p.composite.1));
+        let t = 2.0 * s;
+        (t < 0.5).then_some(t)
     }
 
     fn shrink(&self, header: &Header) -> u32 {
@@ -188,6 +208,7 @@ impl<'a> Renderer<'a> {
         if let Rotation::Quarter(q) = p.rotation {
             scaled = geometry::rotate_quarter(scaled, q);
         }
+        self.colour(&mut scaled);
         Ok(self.place(scaled, p.offset))
     }
 
@@ -195,7 +216,7 @@ impl<'a> Renderer<'a> {
         let p = self.plan;
         let m = self.m;
         let (img, region) = self.cropped(img);
-        let mut layer = resample_owned(img, region, p.layer, m.res_mode)?;
+        let mut layer = resample_owned(img, region, self.first_target(), m.res_mode)?;
         if let Some(c) = m.color {
             geometry::fill_under(&mut layer, c);
         }
@@ -203,7 +224,12 @@ impl<'a> Renderer<'a> {
         layer = match p.rotation {
             Rotation::Quarter(q) => geometry::rotate_quarter(layer, q),
             Rotation::Free(deg) => {
-                let turned = geometry::rotate_free(&layer.with_alpha(), deg, p.rotated);
+                let bounds = if self.prescale().is_some() {
+                    plan::rotated_box((layer.w, layer.h), deg)
+                } else {
+                    p.rotated
+                };
+                let turned = geometry::rotate_free(&layer.with_alpha(), deg, bounds);
                 if self.exact_alpha { turned } else { turned.flatten(m.bgc) }
             }
         };
@@ -220,7 +246,6 @@ impl<'a> Renderer<'a> {
         if let Some(c) = m.bg_color {
             geometry::fill_under(&mut layer, c);
         }
-        color::apply(&mut layer, &m.ops);
         let whole = Region { x: 0.0, y: 0.0, w: f64::from(layer.w), h: f64::from(layer.h) };
         self.view_window(layer, whole)
     }
@@ -230,8 +255,24 @@ impl<'a> Renderer<'a> {
     /// resizer's sub-pixel crop boxes read out of bounds on small upscales (found by the
     /// property test), and the intermediate limits already bound the view's size.
     fn view_window(&self, img: Raster, region: Region) -> Result<Raster, RenderError> {
-        let scaled = resample_owned(img, region, self.plan.view, self.m.res_mode)?;
+        let mut scaled = resample_owned(img, region, self.plan.view, self.m.res_mode)?;
+        self.colour(&mut scaled);
         Ok(self.place(scaled, self.plan.offset))
+    }
+
+    /// Step 9's colour ops, run on the view-scaled image instead of the composite (spec §6.4
+    /// allows it: per-pixel ops commute with resampling within rounding, and a 24 MP source
+    /// costs seconds otherwise). The blur radius is in composite pixels, so it is scaled too.
+    /// View padding is added afterwards, so the ops never touch it.
+    fn colour(&self, img: &mut Raster) {
+        if self.m.ops.is_identity() {
+            return;
+        }
+        let p = self.plan;
+        let sx = f64::from(p.view.0) / f64::from(p.composite.0);
+        let sy = f64::from(p.view.1) / f64::from(p.composite.1);
+        let ops = ColorOps { blur: self.m.ops.blur * (sx + sy) / 2.0, ..self.m.ops };
+        color::apply(img, &ops);
     }
 
     fn pad(&self) -> Rgba {

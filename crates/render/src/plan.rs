@@ -86,13 +86,7 @@ pub(crate) fn build(m: &Modifier, width: u32, height: u32, limits: &Limits) -> R
     let rotated = match rotation {
         Rotation::Quarter(q) if q % 2 == 1 => (layer.1, layer.0),
         Rotation::Quarter(_) => layer,
-        Rotation::Free(deg) => {
-            let (s, c) = deg.to_radians().sin_cos();
-            let (w, h) = (f64::from(layer.0), f64::from(layer.1));
-            let bw = round_half_up(w * c.abs() + h * s.abs()).max(1);
-            let bh = round_half_up(w * s.abs() + h * c.abs()).max(1);
-            (clamp_u32(bw), clamp_u32(bh))
-        }
+        Rotation::Free(deg) => rotated_box(layer, deg),
     };
     limits.intermediate("rotate", rotated)?;
 
@@ -138,6 +132,20 @@ pub(crate) fn build(m: &Modifier, width: u32, height: u32, limits: &Limits) -> R
         offset,
         output,
     })
+}
+
+/// The bounding box of a `w`×`h` rectangle turned by `deg` (nothing is cut off).
+pub(crate) fn rotated_box((w, h): (u32, u32), deg: f64) -> (u32, u32) {
+    let (s, c) = deg.to_radians().sin_cos();
+    let (w, h) = (f64::from(w), f64::from(h));
+    let bw = round_half_up(w * c.abs() + h * s.abs()).max(1);
+    let bh = round_half_up(w * s.abs() + h * c.abs()).max(1);
+    (clamp_u32(bw), clamp_u32(bh))
+}
+
+/// `len`×`s`, rounded half up, at least 1.
+pub(crate) fn scale_len(len: u32, s: f64) -> u32 {
+    scaled(len, s)
 }
 
 fn clamp_u32(v: i64) -> u32 {

@@ -213,6 +213,15 @@ fn a_tiff_source_decodes() {
 }
 
 #[test]
+fn exif_orientation_is_applied_after_a_shrink_on_load_decode() {
+    // 1500×2000 upright shrunk to 100 wide: a reduction of 15 decodes the JPEG at 1/4.
+    let img = decoded(&run(source_x(), "wid=100&fmt=png"));
+    assert_eq!((img.width(), img.height()), (100, 133));
+    assert!(near(rgb_at(&img, 80, 20), [255, 0, 0], 16), "{:?}", rgb_at(&img, 80, 20));
+    assert!(near(rgb_at(&img, 20, 20), [0, 0, 255], 16), "{:?}", rgb_at(&img, 20, 20));
+}
+
+#[test]
 fn every_exif_orientation_is_turned_upright() {
     // A 2×1 image whose left pixel is red, stored under each orientation so that, upright, it is
     // the same 2-wide picture: red on the left.
@@ -299,6 +308,14 @@ fn every_output_format_decodes_at_the_reported_size() {
         assert_eq!((r.width, r.height, r.format), (120, 80, expected), "{fmt}");
         decoded(&r);
     }
+}
+
+#[test]
+fn a_copy_wider_than_webp_allows_is_an_encode_error_not_a_crash() {
+    let limits = Limits { max_output_side: 20_000, ..Limits::default() };
+    let m = parse("wid=17000&hei=2&fit=stretch,1&fmt=webp").unwrap();
+    let e = render(source_c(), &m, &limits).unwrap_err();
+    assert_eq!(e.code(), "EncodeFailed", "{e}");
 }
 
 #[test]

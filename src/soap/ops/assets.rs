@@ -1,6 +1,6 @@
 //! Asset reads and `setUrlModifier`.
 
-use super::{Call, render};
+use super::{Call, types};
 use crate::{
     db::{
         self,
@@ -28,7 +28,7 @@ pub async fn get_assets(call: &Call<'_>) -> Result<Node> {
     let company = call.company().await?;
     let ids = parse_handles(&call.required_array("assetHandleArray")?)?;
     let assets = db::search::by_ids(&call.state.pool, company.company_id, &ids).await?;
-    Ok(Node::new("getAssetsReturn").child(Node::array("assetArray", assets.iter().map(render::asset))))
+    Ok(Node::new("getAssetsReturn").child(Node::array("assetArray", assets.iter().map(types::asset))))
 }
 
 pub async fn get_assets_by_name(call: &Call<'_>) -> Result<Node> {
@@ -36,7 +36,7 @@ pub async fn get_assets_by_name(call: &Call<'_>) -> Result<Node> {
     let names = call.required_array("nameArray")?;
     let mut assets = db::search::by_names(&call.state.pool, company.company_id, &names).await?;
     keep_types(&mut assets, call);
-    Ok(Node::new("getAssetsByNameReturn").child(Node::array("assetArray", assets.iter().map(render::asset))))
+    Ok(Node::new("getAssetsByNameReturn").child(Node::array("assetArray", assets.iter().map(types::asset))))
 }
 
 pub async fn check_asset_names(call: &Call<'_>) -> Result<Node> {
@@ -148,7 +148,7 @@ pub async fn search_assets(call: &Call<'_>) -> Result<Node> {
     let (total, assets) = db::search::search(&call.state.pool, &query).await?;
     Ok(Node::new("searchAssetsReturn")
         .child(Node::leaf("totalRows", total))
-        .child(Node::array("assetArray", assets.iter().map(render::asset))))
+        .child(Node::array("assetArray", assets.iter().map(types::asset))))
 }
 
 pub async fn set_url_modifier(call: &Call<'_>) -> Result<Node> {

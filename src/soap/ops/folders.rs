@@ -1,6 +1,8 @@
 //! `getFolders`, `getFolderTree` and `createFolder`.
 
-use super::{Call, render::date};
+use std::collections::HashMap;
+
+use super::{Call, types::date};
 use crate::{
     db::{self, folders::FolderRow},
     domain::{CompanyHandle, Fault, FolderPath, names},
@@ -19,39 +21,63 @@ async fn folders_under(call: &Call<'_>) -> Result<(FolderPath, Vec<FolderRow>)> 
     Ok((top, rows))
 }
 
-fn is_child(parent: &str, path: &str) -> bool {
-    path.strip_prefix(parent).is_some_and(|rest| !rest.is_empty() && rest.matches('/').count() == 1)
+/// The folder a path sits in (`Acme/a/b/` → `Acme/a/`); `None` for a company root.
+fn parent_of(path: &str) -> Option<&str> {
+    let trimmed = path.strip_suffix('/')?;
+    trimmed.rfind('/').map(|i| &path[..=i])
 }
 
-fn folder(row: &FolderRow, all: &[FolderRow]) -> Node {
-    Node::new("folder")
-        .child(Node::leaf("folderHandle", &row.path))
-        .child(Node::leaf("path", &row.path))
-        .child(Node::leaf("lastModified", date(row.created_at)))
-        .child(Node::leaf("hasSubfolders", all.iter().any(|f| is_child(&row.path, &f.path))))
+/// Folders grouped under their parent path, so each lookup is a map access.
+struct Listing<'a> {
+    children: HashMap<&'a str, Vec<&'a FolderRow>>,
+}
+
+impl<'a> Listing<'a> {
+    fn new(rows: &'a [FolderRow]) -> Self {
+        let mut children: HashMap<&str, Vec<&FolderRow>> = HashMap::new();
+        for row in rows {
+            if let Some(parent) = parent_of(&row.path) {
+                children.entry(parent).or_default().push(row);
+            }
+        }
+        Listing { children }
+    }
+
+    fn subfolders(&self, path: &str) -> &[&'a FolderRow] {
+        self.children.get(path).map_or(&[], Vec::as_slice)
+    }
+
+    fn folder(&self, row: &FolderRow) -> Node {
+        Node::new("folder")
+            .child(Node::leaf("folderHandle", &row.path))
+            .child(Node::leaf("path", &row.path))
+            .child(Node::leaf("lastModified", date(row.created_at)))
+            .child(Node::leaf("hasSubfolders", !self.subfolders(&row.path).is_empty()))
+    }
+
+    /// A folder with its subfolders down to `depth` more levels (negative: all of them).
+    fn tree(&self, row: &FolderRow, depth: i64) -> Node {
+        let node = self.folder(row);
+        let subfolders = self.subfolders(&row.path);
+        if depth == 0 || subfolders.is_empty() {
+            return node;
+        }
+        node.child(Node::array("subfolderArray", subfolders.iter().map(|f| self.tree(f, depth - 1))))
+    }
 }
 
 pub async fn get_folders(call: &Call<'_>) -> Result<Node> {
     let (_, rows) = folders_under(call).await?;
-    let items = rows.iter().map(|row| folder(row, &rows));
+    let listing = Listing::new(&rows);
+    let items = rows.iter().map(|row| listing.folder(row));
     Ok(Node::new("getFoldersReturn").child(Node::array("folderArray", items)))
-}
-
-/// A folder with its subfolders down to `depth` more levels (negative: all of them).
-fn tree(row: &FolderRow, all: &[FolderRow], depth: i64) -> Node {
-    let node = folder(row, all);
-    if depth == 0 {
-        return node;
-    }
-    let children: Vec<Node> =
-        all.iter().filter(|f| is_child(&row.path, &f.path)).map(|f| tree(f, all, depth - 1)).collect();
-    if children.is_empty() { node } else { node.child(Node::array("subfolderArray", children)) }
 }
 
 pub async fn get_folder_tree(call: &Call<'_>) -> Result<Node> {
     let depth = call.int("depth")?.ok_or_else(|| Fault::missing_parameter("depth"))?;
     let (top, rows) = folders_under(call).await?;
-    let roots = rows.iter().filter(|r| r.path == top.as_str()).map(|r| tree(r, &rows, depth));
+    let listing = Listing::new(&rows);
+    let roots = rows.iter().filter(|r| r.path == top.as_str()).map(|r| listing.tree(r, depth));
     Ok(Node::new("getFolderTreeReturn").child(Node::array("folders", roots)))
 }
 
@@ -88,4 +114,16 @@ pub async fn create_folder(call: &Call<'_>) -> Result<Node> {
         return Err(Fault::conflict(format!("folder {path} already exists")).into());
     }
     Ok(Node::new("createFolderReturn").child(Node::leaf("folderHandle", path)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parent_of;
+
+    #[test]
+    fn a_folders_parent_is_its_path_without_the_last_segment() {
+        assert_eq!(parent_of("Acme/a/b/"), Some("Acme/a/"));
+        assert_eq!(parent_of("Acme/a/"), Some("Acme/"));
+        assert_eq!(parent_of("Acme/"), None);
+    }
 }

@@ -2,7 +2,7 @@
 //! `getJobLogDetails` once finished. A copy job's `originalName` is the name given to
 //! `copyImage`, so a client that only kept the new asset's name can find its job.
 
-use super::{Call, render::date};
+use super::{Call, types::date};
 use crate::{
     db::{self, job_status::JobStatus},
     domain::{AssetHandle, CompanyHandle, JobHandle},

@@ -4,8 +4,8 @@ mod assets;
 mod copy;
 mod folders;
 mod jobs;
-mod render;
 mod trash;
+mod types;
 mod users;
 
 use crate::{
@@ -111,7 +111,7 @@ impl Call<'_> {
     /// operation's access (20000 for a company that is unknown or not the caller's, 20003
     /// for a role that may not).
     pub async fn company(&self) -> Result<CompanyRow> {
-        let handle = CompanyHandle::parse(self.required("companyHandle")?)?;
+        let handle = company_handle(self.required("companyHandle")?)?;
         self.company_by_handle(handle).await
     }
 
@@ -143,6 +143,14 @@ impl Call<'_> {
             .into()),
         }
     }
+}
+
+/// Parses a company handle; pre-4.0 clients send the bare id (`47`), later ones `c|47`.
+pub fn company_handle(text: &str) -> Result<CompanyHandle, Fault> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return CompanyHandle::parse(&format!("c|{text}"));
+    }
+    CompanyHandle::parse(text)
 }
 
 /// Checks a user-scoped call: IpsAdmin, or an active membership whose role may read.
@@ -194,5 +202,25 @@ pub async fn dispatch(op: &str, call: &Call<'_>) -> Result<Node> {
         other => {
             Err(Fault::new(Fault::INVALID_REQUEST_XML, format!("operation {other} is not supported")).into())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_pre_4_0_company_ids_and_c_handles_both_parse() {
+        assert_eq!(company_handle("47"), Ok(CompanyHandle(47)));
+        assert_eq!(company_handle("c|47"), Ok(CompanyHandle(47)));
+        assert_eq!(company_handle("x47").unwrap_err().code, Fault::INVALID_PARAMETER);
+    }
+
+    #[test]
+    fn every_operation_is_listed_once() {
+        let mut names: Vec<&str> = OPERATIONS.iter().map(|(op, _)| *op).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), OPERATIONS.len());
     }
 }

@@ -1,6 +1,6 @@
 //! `getCompanyInfo`, `getUserInfo`, `getCompanyMembership` and `checkLogin`.
 
-use super::{Call, render};
+use super::{Call, company_handle, types};
 use crate::{
     auth,
     db::{self, users::UserRow},
@@ -27,7 +27,7 @@ fn parse_user_handle(text: &str) -> Result<i64, Fault> {
 
 pub async fn get_company_info(call: &Call<'_>) -> Result<Node> {
     let handle = match (call.optional("companyHandle"), call.optional("companyName")) {
-        (Some(handle), _) => CompanyHandle::parse(handle)?,
+        (Some(handle), _) => company_handle(handle)?,
         (None, Some(name)) => match db::companies::find_by_name(&call.state.pool, name).await? {
             Some(row) => CompanyHandle(row.company_id),
             None => {
@@ -39,7 +39,7 @@ pub async fn get_company_info(call: &Call<'_>) -> Result<Node> {
         (None, None) => return Err(Fault::missing_parameter("companyHandle or companyName").into()),
     };
     let company = call.company_by_handle(handle).await?;
-    Ok(Node::new("getCompanyInfoReturn").child(render::company("companyInfo", &company)))
+    Ok(Node::new("getCompanyInfoReturn").child(types::company("companyInfo", &company)))
 }
 
 /// The user a call is about: the caller by default. Others only for IpsAdmin, or for an
@@ -98,7 +98,7 @@ pub async fn get_company_membership(call: &Call<'_>) -> Result<Node> {
             root_path: m.root_path.clone(),
         };
         Node::new("membership")
-            .child(render::company("company", &company))
+            .child(types::company("company", &company))
             .child(Node::leaf("role", &m.role))
             .child(Node::leaf("isActive", m.is_active))
     });
@@ -109,7 +109,7 @@ pub async fn check_login(call: &Call<'_>) -> Result<Node> {
     let email = call.required("email")?;
     let password = call.text("password").ok_or_else(|| Fault::missing_parameter("password"))?;
     let company = match call.optional("companyHandle") {
-        Some(handle) => Some(call.company_by_handle(CompanyHandle::parse(handle)?).await?),
+        Some(handle) => Some(call.company_by_handle(company_handle(handle)?).await?),
         None => None,
     };
     let valid = match auth::authenticate(&call.state.pool, email, password).await {

@@ -1,0 +1,50 @@
+//! The `ipscopy submit` command against a running system.
+
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
+
+async fn submit_file(app: &TestApp, file: &std::path::Path) -> (bool, String) {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_ipscopy"))
+        .args(["submit", "--company", &app.company.to_string(), "--url", &app.base, "--user", &app.email])
+        .env("IPSCOPY_PASSWORD", PASSWORD)
+        .arg(file)
+        .output()
+        .await
+        .expect("ipscopy runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.stdout.is_empty(), "no summary printed; stderr:\n{stderr}");
+    (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_pushes_a_csv_reports_refusals_and_a_rerun_creates_nothing_new() {
+    let app = spawn_app().await;
+    let source = app.add_image("chelsea", "chelsea.png").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("copies.csv");
+    let folder = app.folder.to_string();
+    std::fs::write(
+        &file,
+        format!(
+            "assetHandle,folderHandle,name,urlModifier\n\
+             {source},{folder},one,wid=10\n\
+             {source},{folder},two,wid=20&fmt=png\n\
+             {source},{folder},three,hei=5\n\
+             {source},{folder},broken,wid=banana\n"
+        ),
+    )
+    .unwrap();
+
+    let (ok, first) = submit_file(&app, &file).await;
+    let (ok_again, second) = submit_file(&app, &file).await;
+
+    assert!(!ok, "a refused line makes the command fail:\n{first}");
+    assert!(first.contains("accepted         3"), "{first}");
+    assert!(first.contains("refused          1"), "{first}");
+    assert!(first.contains("succeeded        3"), "{first}");
+    assert!(first.contains("broken") && first.contains("wid"), "{first}");
+    assert!(!ok_again);
+    assert_eq!(first, second, "a re-run answers the same");
+    let jobs: i64 = sqlx::query_scalar("select count(*) from jobs").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(jobs, 3);
+    app.stop().await;
+}
