@@ -153,6 +153,7 @@ pub async fn start(
                     render_timeout: Duration::from_millis(settings.worker.render_timeout_ms),
                     retry_delay_scale: settings.worker.retry_delay_scale.max(0.0),
                 },
+                render_permits: Arc::new(tokio::sync::Semaphore::new(settings.worker.render_threads())),
             },
             amqp_url: settings.amqp.amqp_url.clone(),
             topology,

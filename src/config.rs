@@ -74,9 +74,14 @@ pub struct HttpSettings {
 /// Worker settings.
 #[derive(Args, Clone, Debug)]
 pub struct WorkerSettings {
-    /// Renders run at once by this worker (also its RabbitMQ prefetch); 0 = one per CPU core.
+    /// Jobs this worker holds at once (also its RabbitMQ prefetch); most of a job's time is
+    /// spent waiting on S3 and PostgreSQL, so this is well above the render threads. 0 = 16 per
+    /// CPU core.
     #[arg(long, env = "IPSCOPY_WORKER_CONCURRENCY", default_value_t = 0)]
     pub worker_concurrency: usize,
+    /// Renders running at once (CPU-bound, on the blocking pool); 0 = one per CPU core.
+    #[arg(long, env = "IPSCOPY_RENDER_THREADS", default_value_t = 0)]
+    pub render_threads: usize,
     /// Attempts a job gets before a transient error fails it for good.
     #[arg(long, env = "IPSCOPY_MAX_ATTEMPTS", default_value_t = 10)]
     pub max_attempts: u32,
@@ -99,14 +104,19 @@ pub struct WorkerSettings {
 }
 
 impl WorkerSettings {
-    /// The concurrency actually used.
+    /// The jobs in flight actually used.
     pub fn slots(&self) -> usize {
-        if self.worker_concurrency > 0 {
-            self.worker_concurrency
-        } else {
-            std::thread::available_parallelism().map_or(2, |n| n.get())
-        }
+        if self.worker_concurrency > 0 { self.worker_concurrency } else { 16 * cores() }
     }
+
+    /// The render threads actually used.
+    pub fn render_threads(&self) -> usize {
+        if self.render_threads > 0 { self.render_threads } else { cores() }
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// Webhook sender settings.

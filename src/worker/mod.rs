@@ -35,6 +35,9 @@ pub struct JobContext {
     /// Woken when a retry is scheduled, so the relay sees it.
     pub relay: Relay,
     pub timing: Timing,
+    /// Renders allowed at once: CPU-bound work is capped at the cores, while many more jobs
+    /// wait on S3 and PostgreSQL.
+    pub render_permits: Arc<tokio::sync::Semaphore>,
 }
 
 /// Consumes the jobs queue with a bounded number of jobs in flight.

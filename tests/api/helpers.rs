@@ -81,7 +81,8 @@ pub async fn spawn(roles: Roles, configure: impl FnOnce(&mut Settings)) -> TestA
             company_submit_burst: 1000,
         },
         worker: WorkerSettings {
-            worker_concurrency: 2,
+            worker_concurrency: 8,
+            render_threads: 2,
             max_attempts: 3,
             heartbeat_interval_ms: 5_000,
             stale_after_ms: 60_000,

@@ -5,6 +5,7 @@ mod auth;
 mod bulk;
 mod cli;
 mod copies;
+mod crash;
 mod delivery;
 mod helpers;
 mod jobs;
