@@ -89,7 +89,9 @@ impl Relay {
 
     async fn session(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
         let connection =
-            super::connect(&self.amqp_url, "ipscopy-relay").await.context("connecting to RabbitMQ")?;
+            super::connect(&self.amqp_url, &format!("ipscopy relay {}", self.topology.jobs_queue))
+                .await
+                .context("connecting to RabbitMQ")?;
         let channel = connection.create_channel().await?;
         channel.confirm_select(ConfirmSelectOptions::default()).await?;
         self.topology.declare(&channel).await.context("declaring the topology")?;

@@ -76,9 +76,10 @@ impl Worker {
     }
 
     async fn session(&self, shutdown: &CancellationToken, in_flight: &TaskTracker) -> anyhow::Result<()> {
-        let connection = crate::queue::connect(&self.amqp_url, "ipscopy-worker")
-            .await
-            .context("connecting to RabbitMQ")?;
+        let connection =
+            crate::queue::connect(&self.amqp_url, &format!("ipscopy worker {}", self.topology.jobs_queue))
+                .await
+                .context("connecting to RabbitMQ")?;
         let channel = connection.create_channel().await?;
         self.topology.declare(&channel).await.context("declaring the topology")?;
         let prefetch = u16::try_from(self.slots).unwrap_or(u16::MAX);

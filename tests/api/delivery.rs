@@ -15,6 +15,7 @@ use lapin::{
     types::FieldTable,
 };
 use serde_json::Value;
+use sqlx::Connection;
 use tokio_util::sync::CancellationToken;
 
 use crate::helpers::{TestApp, encode, spawn, spawn_app, spawn_app_with};
@@ -268,4 +269,68 @@ async fn jobs_retry_while_the_object_store_is_down_and_succeed_when_it_returns()
     assert_eq!(job["attemptErrors"][0]["code"], "StorageUnavailable");
     app.stop().await;
     store_again.cancel();
+}
+
+/// Runs a copy end to end and returns its final job.
+async fn copy_through(app: &TestApp, source: ipscopy::domain::AssetHandle, name: &str) -> Value {
+    let (status, accepted) = app.submit(&app.copy_body(source, name, "wid=24")).await;
+    assert_eq!(status, 202, "{accepted}");
+    app.wait_for_job(accepted["jobHandle"].as_str().unwrap()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_recovers_by_itself_when_postgresql_drops_every_connection() {
+    let app = spawn_app().await;
+    let source = app.add_image("chelsea", "chelsea.png").await;
+    assert_eq!(copy_through(&app, source, "before").await["state"], "succeeded");
+
+    // What a PostgreSQL restart does to this service: every connection of its database dies.
+    let mut admin = sqlx::PgConnection::connect("postgres://postgres@127.0.0.1:5432/postgres").await.unwrap();
+    let db_name = app.settings.db.database_url.rsplit('/').next().unwrap().to_string();
+    let killed: Vec<bool> =
+        sqlx::query_scalar("select pg_terminate_backend(pid) from pg_stat_activity where datname = $1")
+            .bind(&db_name)
+            .fetch_all(&mut admin)
+            .await
+            .unwrap();
+    println!("injected: terminated {} PostgreSQL connections", killed.len());
+    assert!(!killed.is_empty());
+    // Idle pooled connections are checked before reuse once idle this long.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+
+    let after = copy_through(&app, source, "after").await;
+    assert_eq!(after["state"], "succeeded", "{after}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_and_worker_reconnect_when_rabbitmq_closes_their_connections() {
+    let app = spawn_app().await;
+    let source = app.add_image("chelsea", "chelsea.png").await;
+    assert_eq!(copy_through(&app, source, "before").await["state"], "succeeded");
+
+    let marker = app.topology().jobs_queue;
+    let listed = std::process::Command::new("rabbitmqctl")
+        .args(["list_connections", "-q", "pid", "client_properties"])
+        .output()
+        .expect("rabbitmqctl runs");
+    let listing = String::from_utf8_lossy(&listed.stdout);
+    let pids: Vec<&str> = listing
+        .lines()
+        .filter(|line| line.contains(&marker))
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    println!("injected: closing {} RabbitMQ connections of this deployment", pids.len());
+    assert_eq!(pids.len(), 2, "relay and worker connections: {listing}");
+    for pid in pids {
+        let closed = std::process::Command::new("rabbitmqctl")
+            .args(["close_connection", pid, "fault injection"])
+            .output()
+            .expect("rabbitmqctl runs");
+        assert!(closed.status.success(), "{}", String::from_utf8_lossy(&closed.stderr));
+    }
+
+    let after = copy_through(&app, source, "after").await;
+    assert_eq!(after["state"], "succeeded", "{after}");
+    app.stop().await;
 }
