@@ -88,3 +88,19 @@ pub async fn authorize(pool: &PgPool, caller: &Caller, company: CompanyHandle, a
             .into())
     }
 }
+
+/// [`authorize`] for something found by its handle: when the caller has no access to its
+/// company, answer `hidden` (the fault for a missing one), so a foreign handle and a missing one
+/// look exactly alike.
+pub async fn authorize_or_hide(
+    pool: &PgPool,
+    caller: &Caller,
+    company: CompanyHandle,
+    access: Access,
+    hidden: Fault,
+) -> Result<()> {
+    match authorize(pool, caller, company, access).await {
+        Err(crate::error::Error::Fault(f)) if f.code == Fault::INVALID_COMPANY => Err(hidden.into()),
+        other => other,
+    }
+}

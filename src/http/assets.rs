@@ -15,7 +15,6 @@ use crate::{
     auth::{self, Caller},
     db::{self, assets::AssetRow},
     domain::{AssetHandle, CompanyHandle, Fault, names, role::Access},
-    error::Error,
 };
 
 /// An asset, with IPS `Asset` / `ImageInfo` field names.
@@ -74,11 +73,9 @@ pub async fn readable_asset(state: &AppState, caller: &Caller, handle: &str) -> 
     let handle = AssetHandle::parse(handle)?;
     let not_found = || Fault::not_found(format!("asset {handle} does not exist"));
     let asset = db::assets::find(&state.pool, handle.0).await?.ok_or_else(not_found)?;
-    match auth::authorize(&state.pool, caller, CompanyHandle(asset.company_id), Access::Read).await {
-        Ok(()) => Ok(asset),
-        Err(Error::Fault(f)) if f.code == Fault::INVALID_COMPANY => Err(not_found().into()),
-        Err(e) => Err(e.into()),
-    }
+    auth::authorize_or_hide(&state.pool, caller, CompanyHandle(asset.company_id), Access::Read, not_found())
+        .await?;
+    Ok(asset)
 }
 
 async fn get_asset(

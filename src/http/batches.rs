@@ -14,7 +14,6 @@ use crate::{
     auth::{self, Caller},
     db,
     domain::{AssetHandle, BatchHandle, CompanyHandle, Fault, JobHandle, role::Access},
-    error::Error,
 };
 
 /// Failed items listed in one answer.
@@ -33,11 +32,14 @@ async fn get_batch(
         .await?
         .filter(|b| b.company_id == handle.company_id)
         .ok_or_else(not_found)?;
-    match auth::authorize(&state.pool, &caller, CompanyHandle(status.company_id), Access::Read).await {
-        Ok(()) => {}
-        Err(Error::Fault(f)) if f.code == Fault::INVALID_COMPANY => return Err(not_found().into()),
-        Err(e) => return Err(e.into()),
-    }
+    auth::authorize_or_hide(
+        &state.pool,
+        &caller,
+        CompanyHandle(status.company_id),
+        Access::Read,
+        not_found(),
+    )
+    .await?;
     let count = |s: &str| status.counts.get(s).copied().unwrap_or(0);
     let finished = count("succeeded") + count("failed") + count("cancelled");
     let etag = format!(

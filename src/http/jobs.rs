@@ -20,7 +20,6 @@ use crate::{
         jobs::{CancelOutcome, JobRow},
     },
     domain::{AssetHandle, CompanyHandle, Fault, JobHandle, JobState, role::Access},
-    error::Error,
     webhook::{self, JobEvent},
 };
 
@@ -65,11 +64,8 @@ async fn accessible_job(
         .await?
         .filter(|j| j.company_id == handle.company_id)
         .ok_or_else(not_found)?;
-    match auth::authorize(&state.pool, caller, CompanyHandle(job.company_id), access).await {
-        Ok(()) => Ok(job),
-        Err(Error::Fault(f)) if f.code == Fault::INVALID_COMPANY => Err(not_found().into()),
-        Err(e) => Err(e.into()),
-    }
+    auth::authorize_or_hide(&state.pool, caller, CompanyHandle(job.company_id), access, not_found()).await?;
+    Ok(job)
 }
 
 /// `?wait=30s` (also `500ms`, or plain seconds): hold the answer until the job is final.

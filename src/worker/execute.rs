@@ -61,6 +61,7 @@ pub async fn run(ctx: JobContext, job_id: i64) -> anyhow::Result<Outcome> {
     };
     let span = tracing::info_span!(
         "job",
+        company = %crate::domain::CompanyHandle(job.company_id),
         job = %JobHandle { company_id: job.company_id, job_id },
         asset = %AssetHandle(job.target_asset_id),
         attempt = job.attempts,
