@@ -187,3 +187,46 @@ pub async fn folders(
             .await?;
     Ok(rows.into_iter().collect())
 }
+
+/// A batch whose last job just ended.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Completed {
+    pub batch_id: i64,
+    pub company_id: i64,
+    pub callback_url: Option<String>,
+    pub accepted: i32,
+    pub rejected: i32,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+}
+
+/// Marks the batch of `job_id` completed if that job was its last unfinished one. The batch
+/// row is locked, so of two last jobs finishing at once exactly one sees the batch complete.
+pub async fn complete_if_done(db: &mut PgConnection, job_id: i64) -> sqlx::Result<Option<Completed>> {
+    let batch: Option<i64> = sqlx::query_scalar(
+        "select b.batch_id from jobs j join batches b on b.batch_id = j.batch_id
+         where j.job_id = $1 and b.completed_at is null for update of b",
+    )
+    .bind(job_id)
+    .fetch_optional(&mut *db)
+    .await?;
+    let Some(batch_id) = batch else {
+        return Ok(None);
+    };
+    sqlx::query_as(
+        "with counts as (
+             select count(*) filter (where state in ('queued', 'running')) as open,
+                    count(*) filter (where state = 'succeeded') as succeeded,
+                    count(*) filter (where state = 'failed') as failed,
+                    count(*) filter (where state = 'cancelled') as cancelled
+             from jobs where batch_id = $1)
+         update batches b set completed_at = now() from counts
+         where b.batch_id = $1 and counts.open = 0
+         returning b.batch_id, b.company_id, b.callback_url, b.accepted, b.rejected,
+                   counts.succeeded, counts.failed, counts.cancelled",
+    )
+    .bind(batch_id)
+    .fetch_optional(db)
+    .await
+}

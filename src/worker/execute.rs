@@ -227,7 +227,7 @@ async fn record(ctx: &JobContext, job: &JobRow, result: Result<Stored, JobError>
         }
     };
     if matches!(outcome, Outcome::Succeeded | Outcome::Failed | Outcome::Cancelled) {
-        db::jobs::notify_final(&mut *tx, job.job_id).await?;
+        crate::batch::job_reached_final(&mut tx, job.job_id).await?;
     }
     tx.commit().await?;
     crate::ops::metrics::finished(job.company_id, outcome, job.created_at);

@@ -48,3 +48,35 @@ async fn submit_pushes_a_csv_reports_refusals_and_a_rerun_creates_nothing_new() 
     assert_eq!(jobs, 3);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn render_writes_each_file_through_the_modifier_and_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_ipscopy"))
+        .args(["render", "--modifier", "wid=120&fmt=png", "--out-dir"])
+        .arg(dir.path())
+        .arg(fixtures.join("chelsea.png"))
+        .arg(fixtures.join("rocket.jpg"))
+        .output()
+        .await
+        .unwrap();
+    let bad = tokio::process::Command::new(env!("CARGO_BIN_EXE_ipscopy"))
+        .args(["render", "--modifier", "wid=-1", "--out-dir"])
+        .arg(dir.path())
+        .arg(fixtures.join("chelsea.png"))
+        .output()
+        .await
+        .unwrap();
+
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(report.contains("120x80") && report.contains("png"), "{report}");
+    for (name, height) in [("chelsea.png", 80), ("rocket.png", 80)] {
+        let copy = image::open(dir.path().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!((copy.width(), copy.height()), (120, height), "{name}");
+    }
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("wid"), "{}", String::from_utf8_lossy(&bad.stderr));
+}

@@ -172,3 +172,34 @@ async fn a_test_event_goes_only_to_the_endpoint_it_was_asked_for() {
     assert!(other.deliveries().is_empty());
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_job_of_a_batch_sends_one_batch_completed_event_with_the_counts() {
+    let app = spawn_webhook_app(|_| {}).await;
+    let receiver = Receiver::start().await;
+    register(&app, &receiver.url("/hooks"), &["batch.completed"]).await;
+    let good = app.add_image("good", "chelsea.png").await.to_string();
+    let broken = app.add_image("broken", "chelsea-truncated.png").await.to_string();
+    let item = |source: &str, name: &str| json!({"assetHandle": source, "folderHandle": app.folder.to_string(), "name": name, "urlModifier": "wid=16"});
+    let body = json!({
+        "companyHandle": app.company.to_string(),
+        "items": [item(&good, "a"), item(&good, "b"), item(&broken, "c"), item("a|999", "d")],
+    });
+
+    let (status, batch) = app.post_json("/v1/copies/batch", &body).await;
+    assert_eq!(status, 202, "{batch}");
+    let delivery = receiver.wait_for(1).await.remove(0);
+
+    let event = delivery.json();
+    assert_eq!(event["type"], "batch.completed");
+    assert_eq!(event["data"]["batchHandle"], batch["batchHandle"]);
+    assert_eq!(event["data"]["acceptedCount"], 3);
+    assert_eq!(event["data"]["rejectedCount"], 1);
+    assert_eq!(event["data"]["counts"], json!({"succeeded": 2, "failed": 1, "cancelled": 0}));
+    for item in batch["items"].as_array().unwrap().iter().filter(|i| i.get("jobHandle").is_some()) {
+        let job = app.wait_for_job(item["jobHandle"].as_str().unwrap()).await;
+        assert_ne!(job["state"], "queued");
+    }
+    assert_eq!(receiver.deliveries().len(), 1, "one batch.completed, and no copy.* events were subscribed");
+    app.stop().await;
+}
