@@ -1,5 +1,7 @@
 # Build stage: compile the ipscopy binary.
 FROM rust:1.95-bookworm AS build
+# libjpeg-turbo (the turbojpeg crate) builds with cmake and nasm.
+RUN apt-get update && apt-get install -y --no-install-recommends cmake nasm && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
