@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier, password_hash::SaltString};
+use base64::{Engine, engine::general_purpose::STANDARD};
 use sqlx::PgPool;
 
 use crate::{
@@ -102,5 +103,36 @@ pub async fn authorize_or_hide(
     match authorize(pool, caller, company, access).await {
         Err(crate::error::Error::Fault(f)) if f.code == Fault::INVALID_COMPANY => Err(hidden.into()),
         other => other,
+    }
+}
+
+/// Decodes an `Authorization: Basic base64(user:password)` header value; both fronts accept it.
+pub fn basic_credentials(header: &[u8]) -> Option<(String, String)> {
+    let header = std::str::from_utf8(header).ok()?;
+    let (scheme, encoded) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (user, password) = decoded.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::basic_credentials;
+
+    #[test]
+    fn basic_credentials_split_at_the_first_colon_so_passwords_may_hold_colons() {
+        // "ann@example.com:pa:ss"
+        let header = b"Basic YW5uQGV4YW1wbGUuY29tOnBhOnNz";
+        assert_eq!(basic_credentials(header), Some(("ann@example.com".into(), "pa:ss".into())));
+    }
+
+    #[test]
+    fn other_schemes_and_garbage_are_not_credentials() {
+        assert_eq!(basic_credentials(b"Bearer abc"), None);
+        assert_eq!(basic_credentials(b"Basic !!!"), None);
+        assert_eq!(basic_credentials(b"Basic bm9jb2xvbg=="), None);
     }
 }

@@ -1,8 +1,8 @@
 //! Where IPS clients put credentials: the `authHeader` SOAP header, HTTP Basic, or the legacy
 //! `AuthUser` / `AuthPassword` headers.
 
+use crate::auth::basic_credentials;
 use axum::http::{HeaderMap, header::AUTHORIZATION};
-use base64::{Engine, engine::general_purpose::STANDARD};
 
 use super::{
     envelope::{NS_LEGACY_AUTH, is_ips_namespace},
@@ -52,18 +52,6 @@ pub fn read(soap_headers: &[Element], http: &HeaderMap) -> AuthInfo {
     }
     info.credentials = http.get(AUTHORIZATION).and_then(|v| basic_credentials(v.as_bytes()));
     info
-}
-
-/// Decodes `Basic base64(user:password)`.
-fn basic_credentials(header: &[u8]) -> Option<(String, String)> {
-    let header = std::str::from_utf8(header).ok()?;
-    let (scheme, encoded) = header.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
-    let (user, password) = decoded.split_once(':')?;
-    Some((user.to_string(), password.to_string()))
 }
 
 #[cfg(test)]
