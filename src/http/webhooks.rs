@@ -16,7 +16,6 @@ use crate::{
     auth::{self, Caller},
     db::webhooks::{self as store, AttemptLogRow, EndpointRow, MessageLogRow, NewEndpoint, Resend},
     domain::{CompanyHandle, Fault, role::Access},
-    error::Error,
     webhook::{
         EndpointHandle, Secret,
         events::{self, EVENT_TYPES},
@@ -175,11 +174,8 @@ async fn endpoint(
     let handle = EndpointHandle::parse(handle)?;
     let not_found = || Fault::not_found(format!("webhook {handle} does not exist"));
     let row = store::find_endpoint(&state.pool, handle.0).await?.ok_or_else(not_found)?;
-    match auth::authorize(&state.pool, caller, CompanyHandle(row.company_id), access).await {
-        Ok(()) => Ok(row),
-        Err(Error::Fault(f)) if f.code == Fault::INVALID_COMPANY => Err(not_found().into()),
-        Err(e) => Err(e.into()),
-    }
+    auth::authorize_or_hide(&state.pool, caller, CompanyHandle(row.company_id), access, not_found()).await?;
+    Ok(row)
 }
 
 async fn create(

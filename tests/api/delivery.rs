@@ -143,16 +143,9 @@ async fn a_queued_job_is_cancelled_at_once_and_its_name_is_released() {
     let (_, accepted) = app.submit(&app.copy_body(source, "doomed", "wid=40")).await;
     let cancel_path = format!("/v1/jobs/{}/cancel", encode(accepted["jobHandle"].as_str().unwrap()));
 
-    let response = app
-        .http
-        .post(format!("{}{cancel_path}", app.base))
-        .basic_auth(&app.email, Some(crate::helpers::PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let (status, body) = app.post_json(&cancel_path, &Value::Null).await;
 
-    assert_eq!(response.status().as_u16(), 202);
-    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 202, "{body}");
     assert_eq!(body["state"], "cancelled");
     let job = job_state(&app, &accepted).await;
     assert_eq!(job["state"], "cancelled");
@@ -163,14 +156,8 @@ async fn a_queued_job_is_cancelled_at_once_and_its_name_is_released() {
     assert_eq!(waiting, 0, "nothing is left to publish");
     let (status, _) = app.submit(&app.copy_body(source, "doomed", "wid=40")).await;
     assert_eq!(status, 202, "the name is free again");
-    let again = app
-        .http
-        .post(format!("{}{cancel_path}", app.base))
-        .basic_auth(&app.email, Some(crate::helpers::PASSWORD))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status().as_u16(), 409);
+    let (again, _) = app.post_json(&cancel_path, &Value::Null).await;
+    assert_eq!(again, 409);
     app.stop().await;
 }
 
@@ -203,15 +190,9 @@ async fn a_running_job_asked_to_cancel_ends_cancelled_instead_of_rendering() {
     let (_, accepted) = app.submit(&app.copy_body(source, "stop-me", "wid=40")).await;
     db::jobs::claim(&app.pool, job_id(&app, &accepted).await).await.unwrap().expect("claimed");
 
-    let response = app
-        .http
-        .post(format!("{}/v1/jobs/{}/cancel", app.base, encode(accepted["jobHandle"].as_str().unwrap())))
-        .basic_auth(&app.email, Some(crate::helpers::PASSWORD))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 202);
-    let body: Value = response.json().await.unwrap();
+    let cancel_path = format!("/v1/jobs/{}/cancel", encode(accepted["jobHandle"].as_str().unwrap()));
+    let (status, body) = app.post_json(&cancel_path, &Value::Null).await;
+    assert_eq!(status, 202, "{body}");
     assert_eq!((body["state"].as_str(), body["cancelRequested"].as_bool()), (Some("running"), Some(true)));
     let shutdown = CancellationToken::new();
     let worker =
