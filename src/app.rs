@@ -3,18 +3,19 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use ipscopy_render::Limits;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
+    auth::Authenticator,
     config::{S3Settings, Settings},
     copy::Copier,
     db,
     http::{self, AppState},
     queue::{Relay, Topology},
     rate_limit::SubmitLimiter,
+    secret::ExposeSecret,
     storage::{EmbeddedStore, Storage},
     webhook::{self, AddressPolicy},
     worker::{JobContext, Timing, Worker, rescue_stale_jobs},
@@ -61,7 +62,7 @@ pub async fn open_storage(
             EmbeddedStore::start(
                 &root,
                 &settings.aws_access_key_id,
-                &settings.aws_secret_access_key,
+                settings.aws_secret_access_key.expose_secret(),
                 store_shutdown,
             )
             .await
@@ -93,6 +94,7 @@ pub async fn start(
     let tasks = TaskTracker::new();
     let (job_events, _) = tokio::sync::broadcast::channel(1024);
     tasks.spawn(db::jobs::forward_finals(pool.clone(), job_events.clone(), shutdown.clone()));
+    tasks.spawn(crate::batch::run_completer(pool.clone(), job_events.clone(), shutdown.clone()));
     let relay = Relay::new(
         pool.clone(),
         settings.amqp.amqp_url.clone(),
@@ -102,7 +104,14 @@ pub async fn start(
     );
     tasks.spawn(relay.clone().run(shutdown.clone()));
     let stale_after = Duration::from_millis(settings.worker.stale_after_ms);
-    tasks.spawn(rescue_stale_jobs(pool.clone(), relay.clone(), stale_after, shutdown.clone()));
+    let republish_after = Duration::from_millis(settings.worker.republish_after_ms);
+    tasks.spawn(rescue_stale_jobs(
+        pool.clone(),
+        relay.clone(),
+        stale_after,
+        republish_after,
+        shutdown.clone(),
+    ));
     // Like the relay, every process sends webhooks, so events flow whichever processes are up.
     let sender = webhook::Sender::new(pool.clone(), &settings.webhook)?;
     tasks.spawn(sender.run(shutdown.clone()));
@@ -128,11 +137,14 @@ pub async fn start(
                 .map(Arc::new),
             },
             broker: relay.health(),
+            auth: Authenticator::new(pool.clone(), &settings.login),
             job_events: job_events.clone(),
         };
         let router = http::router(state);
         let token = shutdown.clone();
         tasks.spawn(async move {
+            // The peer address is what failed logins are throttled by.
+            let router = router.into_make_service_with_connect_info::<SocketAddr>();
             let served = axum::serve(listener, router).with_graceful_shutdown(token.cancelled_owned()).await;
             if let Err(e) = served {
                 tracing::error!(error = %e, "HTTP server failed");
@@ -146,7 +158,7 @@ pub async fn start(
             ctx: JobContext {
                 pool: pool.clone(),
                 storage: storage.clone(),
-                limits: Arc::new(Limits::default()),
+                limits: Arc::new(settings.worker.render_limits()),
                 relay: relay.clone(),
                 timing: Timing {
                     heartbeat_interval: Duration::from_millis(settings.worker.heartbeat_interval_ms.max(10)),

@@ -6,14 +6,17 @@ use std::{fmt, net::SocketAddr, path::PathBuf};
 use clap::Args;
 use ipnet::IpNet;
 
-use crate::webhook::schedule::{DEFAULT_SCHEDULE, RetrySchedule};
+use crate::{
+    secret::{SecretString, SecretUrl},
+    webhook::schedule::{DEFAULT_SCHEDULE, RetrySchedule},
+};
 
 /// PostgreSQL settings.
 #[derive(Args, Clone)]
 pub struct DbSettings {
     /// PostgreSQL URL; the database is created if missing by `run`, `api` and `migrate`.
     #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/ipscopy")]
-    pub database_url: String,
+    pub database_url: SecretUrl,
     /// Connections in this process's pool.
     #[arg(long, env = "IPSCOPY_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
@@ -24,7 +27,7 @@ pub struct DbSettings {
 pub struct AmqpSettings {
     /// AMQP 0-9-1 URL of the broker.
     #[arg(long, env = "AMQP_URL", default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
-    pub amqp_url: String,
+    pub amqp_url: SecretUrl,
     /// Prefix of every exchange and queue name, so deployments and tests can share a broker.
     #[arg(long, env = "IPSCOPY_QUEUE_PREFIX", default_value = "ipscopy")]
     pub queue_prefix: String,
@@ -48,7 +51,7 @@ pub struct S3Settings {
     pub aws_access_key_id: String,
     /// Secret key for S3 (also the embedded store's secret).
     #[arg(long, env = "AWS_SECRET_ACCESS_KEY", default_value = "ipscopy-secret", hide_default_value = true)]
-    pub aws_secret_access_key: String,
+    pub aws_secret_access_key: SecretString,
     /// Region sent to S3.
     #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
     pub aws_region: String,
@@ -71,6 +74,39 @@ pub struct HttpSettings {
     pub company_submit_burst: u32,
 }
 
+/// Failed-login throttling: attempts over a limit are refused before any password is checked.
+#[derive(Args, Clone, Debug)]
+pub struct LoginSettings {
+    /// Failed logins one e-mail may have at once, then one more per window / this; 0 = no limit.
+    #[arg(long, env = "IPSCOPY_LOGIN_MAX_FAILURES_PER_USER", default_value_t = LoginSettings::PER_USER)]
+    pub login_max_failures_per_user: u32,
+    /// Failed logins one client address (an IPv6 /64) may have at once, then one more per
+    /// window / this; 0 = no limit. The address is the TCP peer: behind a proxy, every client
+    /// shares the proxy's.
+    #[arg(long, env = "IPSCOPY_LOGIN_MAX_FAILURES_PER_ADDRESS", default_value_t = LoginSettings::PER_ADDRESS)]
+    pub login_max_failures_per_address: u32,
+    /// The window the failure limits are counted over, in seconds.
+    #[arg(long, env = "IPSCOPY_LOGIN_FAILURE_WINDOW_SECS", default_value_t = LoginSettings::WINDOW_SECS)]
+    pub login_failure_window_secs: u64,
+}
+
+impl LoginSettings {
+    const PER_USER: u32 = 10;
+    const PER_ADDRESS: u32 = 50;
+    const WINDOW_SECS: u64 = 300;
+}
+
+impl Default for LoginSettings {
+    /// The command-line defaults.
+    fn default() -> Self {
+        Self {
+            login_max_failures_per_user: Self::PER_USER,
+            login_max_failures_per_address: Self::PER_ADDRESS,
+            login_failure_window_secs: Self::WINDOW_SECS,
+        }
+    }
+}
+
 /// Worker settings.
 #[derive(Args, Clone, Debug)]
 pub struct WorkerSettings {
@@ -91,6 +127,16 @@ pub struct WorkerSettings {
     /// A running job without a heartbeat for this long is rescued and run again, in milliseconds.
     #[arg(long, env = "IPSCOPY_STALE_AFTER_MS", default_value_t = 60_000)]
     pub stale_after_ms: u64,
+    /// A job published this long ago that no worker has claimed is published again (its message
+    /// was lost or dead-lettered), in milliseconds; keep it above the longest wait in the queue,
+    /// though a needless copy is harmless: the worker drops it.
+    #[arg(long, env = "IPSCOPY_REPUBLISH_AFTER_MS", default_value_t = 600_000)]
+    pub republish_after_ms: u64,
+    /// Largest source, intermediate and output image a render may handle, in pixels; a render
+    /// needs up to about 40 bytes per pixel of it (README, "Memory"), so this bounds a worker's
+    /// memory together with the render threads.
+    #[arg(long, env = "IPSCOPY_RENDER_MAX_PIXELS", default_value_t = 100_000_000)]
+    pub render_max_pixels: u64,
     /// A render taking longer fails its job (`RenderTimeout`), in milliseconds.
     #[arg(long, env = "IPSCOPY_RENDER_TIMEOUT_MS", default_value_t = 120_000)]
     pub render_timeout_ms: u64,
@@ -112,6 +158,17 @@ impl WorkerSettings {
     /// The render threads actually used.
     pub fn render_threads(&self) -> usize {
         if self.render_threads > 0 { self.render_threads } else { cores() }
+    }
+
+    /// The render engine's limits, with the configured pixel ceiling.
+    pub fn render_limits(&self) -> ipscopy_render::Limits {
+        let pixels = self.render_max_pixels;
+        ipscopy_render::Limits {
+            max_source_pixels: pixels,
+            max_output_pixels: pixels,
+            max_intermediate_pixels: pixels,
+            ..ipscopy_render::Limits::default()
+        }
     }
 }
 
@@ -182,33 +239,24 @@ pub struct Settings {
     #[command(flatten)]
     pub http: HttpSettings,
     #[command(flatten)]
+    pub login: LoginSettings,
+    #[command(flatten)]
     pub worker: WorkerSettings,
     #[command(flatten)]
     pub webhook: WebhookSettings,
 }
 
-/// Hides the password part of a URL so settings can be logged.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
-            let user = creds.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_string(),
-    }
-}
-
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
-            .field("database_url", &redact(&self.db.database_url))
-            .field("amqp_url", &redact(&self.amqp.amqp_url))
+            .field("database_url", &self.db.database_url)
+            .field("amqp_url", &self.amqp.amqp_url)
             .field("queue_prefix", &self.amqp.queue_prefix)
             .field("s3_endpoint", &self.s3.s3_endpoint)
             .field("s3_bucket", &self.s3.s3_bucket)
             .field("data_dir", &self.s3.data_dir)
             .field("http_addr", &self.http.http_addr)
+            .field("login", &self.login)
             .field("worker_slots", &self.worker.slots())
             .field("webhook", &self.webhook)
             .finish_non_exhaustive()
@@ -217,12 +265,30 @@ impl fmt::Debug for Settings {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
-
     #[test]
-    fn urls_are_logged_without_their_password() {
-        assert_eq!(redact("amqp://guest:guest@127.0.0.1:5672/%2f"), "amqp://guest:***@127.0.0.1:5672/%2f");
-        assert_eq!(redact("postgres://127.0.0.1/x"), "postgres://127.0.0.1/x");
+    fn settings_print_no_password_or_secret_key() {
+        use clap::Parser;
+
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            settings: super::Settings,
+        }
+        let cli = Cli::parse_from([
+            "ipscopy",
+            "--database-url",
+            "postgres://app:db-pw-1@db/x",
+            "--amqp-url",
+            "amqp://app:amqp-pw-2@mq/%2f",
+            "--aws-secret-access-key",
+            "s3-secret-3",
+        ]);
+        let shown = format!("{:?} {:?}", cli.settings, cli.settings.s3.aws_secret_access_key);
+        for secret in ["db-pw-1", "amqp-pw-2", "s3-secret-3"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("postgres://app:***@db/x"), "{shown}");
+        assert_eq!(cli.settings.login.login_max_failures_per_user, 10);
     }
 
     #[test]

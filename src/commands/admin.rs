@@ -13,6 +13,7 @@ use crate::{
     config::{DbSettings, S3Settings},
     db,
     domain::{CompanyHandle, FolderPath, Role},
+    secret::{ExposeSecret, SecretString},
 };
 
 #[derive(Args)]
@@ -60,7 +61,7 @@ enum UserCommand {
         #[arg(long)]
         email: String,
         #[arg(long, env = "IPSCOPY_NEW_USER_PASSWORD", hide_env_values = true)]
-        password: String,
+        password: SecretString,
         /// `IpsAdmin` makes the user an administrator of every company.
         #[arg(long)]
         default_role: Option<Role>,
@@ -115,7 +116,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             admin::add_company(&pool, &name).await?.to_string()
         }
         AdminCommand::User(UserCommand::Add { email, password, default_role }) => {
-            admin::add_user(&pool, &email, &password, default_role).await?
+            admin::add_user(&pool, &email, password.expose_secret(), default_role).await?
         }
         AdminCommand::Member(MemberCommand::Add { company, email, role }) => {
             let company = CompanyHandle::parse(&company)?;

@@ -34,8 +34,9 @@ pub struct BenchArgs {
     /// Copies per batch request (at most 1,000).
     #[arg(long, default_value_t = 1_000)]
     batch: usize,
-    /// Batch requests in flight at once.
-    #[arg(long, default_value_t = 2)]
+    /// Batch requests in flight at once (a bulk client keeps a few going, hiding each request's
+    /// round trips to PostgreSQL behind the others).
+    #[arg(long, default_value_t = 4)]
     parallel: usize,
     /// Side of the square PNG source, in pixels.
     #[arg(long, default_value_t = 64)]

@@ -9,7 +9,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::batch::{BatchItem, MAX_ITEMS};
+use crate::{
+    batch::{BatchItem, MAX_ITEMS},
+    secret::{ExposeSecret, SecretString},
+};
 
 #[derive(Args)]
 pub struct SubmitArgs {
@@ -24,7 +27,7 @@ pub struct SubmitArgs {
     user: String,
     /// Password of the submitting user.
     #[arg(long, env = "IPSCOPY_PASSWORD", hide_env_values = true)]
-    password: String,
+    password: SecretString,
     /// Copies per batch request.
     #[arg(long, default_value_t = MAX_ITEMS)]
     batch: usize,
@@ -120,7 +123,7 @@ pub async fn run(args: SubmitArgs) -> anyhow::Result<()> {
         let key = format!("submit-{file_id}-{}-{index}", args.company);
         let response = http
             .post(format!("{}/v1/copies/batch", args.url))
-            .basic_auth(&args.user, Some(&args.password))
+            .basic_auth(&args.user, Some(args.password.expose_secret()))
             .header("Idempotency-Key", key)
             .json(&body)
             .send()
@@ -162,8 +165,13 @@ pub async fn run(args: SubmitArgs) -> anyhow::Result<()> {
             failed.clear();
             for handle in &batches {
                 let url = format!("{}/v1/batches/{}", args.url, handle.replace('|', "%7C"));
-                let status: Value =
-                    http.get(url).basic_auth(&args.user, Some(&args.password)).send().await?.json().await?;
+                let status: Value = http
+                    .get(url)
+                    .basic_auth(&args.user, Some(args.password.expose_secret()))
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
                 let count = |s: &str| status["counts"][s].as_u64().unwrap_or(0) as usize;
                 finished += count("succeeded") + count("failed") + count("cancelled");
                 succeeded += count("succeeded");

@@ -188,7 +188,7 @@ pub async fn folders(
     Ok(rows.into_iter().collect())
 }
 
-/// A batch whose last job just ended.
+/// A batch whose last job has ended.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Completed {
     pub batch_id: i64,
@@ -201,32 +201,34 @@ pub struct Completed {
     pub cancelled: i64,
 }
 
-/// Marks the batch of `job_id` completed if that job was its last unfinished one. The batch
-/// row is locked, so of two last jobs finishing at once exactly one sees the batch complete.
-pub async fn complete_if_done(db: &mut PgConnection, job_id: i64) -> sqlx::Result<Option<Completed>> {
-    let batch: Option<i64> = sqlx::query_scalar(
-        "select b.batch_id from jobs j join batches b on b.batch_id = j.batch_id
-         where j.job_id = $1 and b.completed_at is null for update of b",
-    )
-    .bind(job_id)
-    .fetch_optional(&mut *db)
-    .await?;
-    let Some(batch_id) = batch else {
-        return Ok(None);
-    };
+/// Marks up to `limit` batches without an unfinished job as completed, with their final counts.
+/// The update is conditional on `completed_at is null`, so when several processes look at once
+/// each batch is completed by exactly one of them; locked batches are left to their holder.
+pub async fn complete_finished(db: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Completed>> {
     sqlx::query_as(
-        "with counts as (
-             select count(*) filter (where state in ('queued', 'running')) as open,
-                    count(*) filter (where state = 'succeeded') as succeeded,
-                    count(*) filter (where state = 'failed') as failed,
-                    count(*) filter (where state = 'cancelled') as cancelled
-             from jobs where batch_id = $1)
-         update batches b set completed_at = now() from counts
-         where b.batch_id = $1 and counts.open = 0
+        "with done as (
+             select b.batch_id from batches b
+             where b.completed_at is null
+               and not exists (select 1 from jobs j
+                               where j.batch_id = b.batch_id and j.state in ('queued', 'running'))
+             order by b.batch_id
+             limit $1
+             for update of b skip locked),
+         counts as (
+             select j.batch_id,
+                    count(*) filter (where j.state = 'succeeded') as succeeded,
+                    count(*) filter (where j.state = 'failed') as failed,
+                    count(*) filter (where j.state = 'cancelled') as cancelled
+             from jobs j join done using (batch_id)
+             group by j.batch_id)
+         update batches b set completed_at = now()
+         from done left join counts using (batch_id)
+         where b.batch_id = done.batch_id and b.completed_at is null
          returning b.batch_id, b.company_id, b.callback_url, b.accepted, b.rejected,
-                   counts.succeeded, counts.failed, counts.cancelled",
+                   coalesce(counts.succeeded, 0) as succeeded, coalesce(counts.failed, 0) as failed,
+                   coalesce(counts.cancelled, 0) as cancelled",
     )
-    .bind(batch_id)
-    .fetch_optional(db)
+    .bind(limit)
+    .fetch_all(db)
     .await
 }

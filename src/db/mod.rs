@@ -31,7 +31,7 @@ const IDLE_BEFORE_PING: Duration = Duration::from_millis(500);
 
 /// Opens a pool; with `prepare`, creates the database if missing and applies migrations.
 pub async fn connect(settings: &DbSettings, prepare: bool) -> anyhow::Result<PgPool> {
-    let url = &settings.database_url;
+    let url = settings.database_url.expose();
     if prepare && !Postgres::database_exists(url).await.context("checking the database exists")? {
         // Two processes may race to create it; the loser sees it exist.
         if let Err(e) = Postgres::create_database(url).await

@@ -34,6 +34,10 @@ pub enum FaultClass {
     RateLimited {
         retry_after_secs: u64,
     },
+    /// A dependency (the database) cannot be reached; the same request may succeed later.
+    Unavailable {
+        retry_after_secs: u64,
+    },
     Internal,
 }
 

@@ -1,6 +1,12 @@
-//! HTTP Basic authentication (e-mail:password) for the JSON API.
+//! HTTP Basic authentication (e-mail:password) for the JSON API, and the client address both
+//! fronts throttle failed logins by.
 
-use axum::{extract::FromRequestParts, http::request::Parts};
+use std::{convert::Infallible, net::IpAddr, net::SocketAddr};
+
+use axum::{
+    extract::{ConnectInfo, FromRequestParts},
+    http::request::Parts,
+};
 
 use super::{ApiError, AppState};
 use crate::{
@@ -8,18 +14,32 @@ use crate::{
     domain::Fault,
 };
 
+/// The TCP peer's address. `X-Forwarded-For` and the like are not trusted: any client can send
+/// them, and they would let one client pose as many.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|peer| peer.0.ip())))
+    }
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Ok(ClientAddress(address)) = ClientAddress::from_request_parts(parts, state).await;
         let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
             return Err(
                 Fault::new(Fault::NO_CREDENTIALS, "no credentials: use HTTP Basic authentication").into()
             );
         };
-        let (email, password) = basic_credentials(value.as_bytes()).ok_or_else(|| {
+        let credentials = basic_credentials(value.as_bytes()).ok_or_else(|| {
             Fault::new(Fault::NO_CREDENTIALS, "the Authorization header is not valid HTTP Basic credentials")
         })?;
-        Ok(crate::auth::authenticate(&state.pool, &email, &password).await?)
+        Ok(state.auth.authenticate(&credentials, address).await?)
     }
 }

@@ -3,7 +3,9 @@
 
 use axum::{
     Json,
+    extract::Request,
     http::{HeaderValue, StatusCode, header},
+    middleware::Next,
     response::{IntoResponse, Response},
 };
 use serde_json::json;
@@ -31,6 +33,7 @@ fn status_of(class: FaultClass) -> StatusCode {
         FaultClass::NotFound => StatusCode::NOT_FOUND,
         FaultClass::Conflict => StatusCode::CONFLICT,
         FaultClass::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        FaultClass::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         FaultClass::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -47,7 +50,9 @@ impl IntoResponse for ApiError {
         let status = status_of(fault.class);
         let body = json!({ "code": fault.code, "fault": fault.kind().element(), "reason": fault.reason });
         let mut response = (status, Json(body)).into_response();
-        if let FaultClass::RateLimited { retry_after_secs } = fault.class {
+        if let FaultClass::RateLimited { retry_after_secs } | FaultClass::Unavailable { retry_after_secs } =
+            fault.class
+        {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
         if status == StatusCode::UNAUTHORIZED {
@@ -57,6 +62,37 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// Gives the client errors axum answers by itself — a path segment that is not UTF-8, a query
+/// string that does not parse, a body over the limit, an unknown route or method — the
+/// `{code, fault, reason}` shape every other error has, instead of plain text.
+pub async fn uniform_client_errors(request: Request, next: Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let response = next.run(request).await;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !response.status().is_client_error() || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_string();
+    let reason = match parts.status {
+        _ if !text.is_empty() => text,
+        StatusCode::NOT_FOUND => format!("no route {path}"),
+        StatusCode::METHOD_NOT_ALLOWED => format!("{method} is not allowed on {path}"),
+        status => status.canonical_reason().unwrap_or("invalid request").to_string(),
+    };
+    let body = serde_json::to_vec(
+        &json!({ "code": Fault::INVALID_PARAMETER, "fault": "ipsApiFault", "reason": reason }),
+    )
+    .unwrap_or_default();
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 /// Parses a JSON body, answering 30003 with the parser's reason when it is not valid.

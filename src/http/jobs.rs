@@ -179,7 +179,7 @@ async fn cancel_job(
     if let Some(cancelled) = &cancelled {
         db::assets::mark_failed(&mut *tx, cancelled.target_asset_id).await?;
         webhook::job_finished(&mut tx, cancelled, JobEvent::Cancelled).await?;
-        crate::batch::job_reached_final(&mut tx, cancelled.job_id).await?;
+        db::jobs::notify_final(&mut *tx, cancelled.job_id).await?;
     }
     tx.commit().await?;
     let (job_state, cancel_requested) = match outcome {

@@ -14,9 +14,10 @@ use axum::Router;
 use sqlx::PgPool;
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 
+pub use auth::ClientAddress;
 pub use error::ApiError;
 
-use crate::{copy::Copier, queue::BrokerHealth, storage::Storage};
+use crate::{auth::Authenticator, copy::Copier, queue::BrokerHealth, storage::Storage};
 
 /// Largest request body accepted by the JSON routes.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub storage: Storage,
     pub copier: Copier,
     pub broker: BrokerHealth,
+    /// Checks credentials, with failed-login throttling.
+    pub auth: Authenticator,
     /// Ids of jobs that just reached a final state (from PostgreSQL notifications), for long-polls.
     pub job_events: tokio::sync::broadcast::Sender<i64>,
 }
@@ -43,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(webhooks::router())
         .merge(crate::ops::router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(error::uniform_client_errors))
         .merge(crate::soap::router())
         .layer(TraceLayer::new_for_http().make_span_with(crate::telemetry::request_span))
         .with_state(state)

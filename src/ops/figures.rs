@@ -102,7 +102,7 @@ pub struct Failure {
 pub async fn take(pool: &PgPool, deployment: &Deployment) -> sqlx::Result<Figures> {
     let name = workers::deployment(pool);
     let (counts, mut jobs, waiting, outbox, webhooks, workers, recent_failures) = tokio::join!(
-        broker::counts(&deployment.amqp_url, &name, &deployment.topology),
+        broker::counts(deployment.amqp_url.expose(), &name, &deployment.topology),
         states(pool),
         waiting(pool),
         outbox(pool),

@@ -32,7 +32,7 @@ use crate::{config::Settings, queue::Topology};
 /// How one deployment reaches its broker, recorded at start-up.
 #[derive(Debug, Clone)]
 pub struct Deployment {
-    pub amqp_url: String,
+    pub amqp_url: crate::secret::SecretUrl,
     pub topology: Topology,
     /// This process's worker slots, when it runs a worker.
     pub worker_slots: Option<usize>,
@@ -62,7 +62,9 @@ fn deployment_of(pool: &PgPool) -> Option<Deployment> {
 /// Whether the broker of the deployment on `pool` answers a passive declare now (for `/readyz`).
 pub async fn broker_reachable(pool: &PgPool) -> bool {
     match deployment_of(pool) {
-        Some(d) => broker::counts(&d.amqp_url, &workers::deployment(pool), &d.topology).await.is_some(),
+        Some(d) => {
+            broker::counts(d.amqp_url.expose(), &workers::deployment(pool), &d.topology).await.is_some()
+        }
         None => false,
     }
 }

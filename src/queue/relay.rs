@@ -15,7 +15,7 @@ use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 
 use super::{BrokerHealth, JobMessage, Topology};
-use crate::db::outbox;
+use crate::{db::outbox, secret::SecretUrl};
 
 /// Rows published per transaction.
 const BATCH: i64 = 500;
@@ -29,7 +29,7 @@ const RECONNECT_DELAY: Duration = Duration::from_secs(1);
 #[derive(Clone)]
 pub struct Relay {
     pool: PgPool,
-    amqp_url: String,
+    amqp_url: SecretUrl,
     topology: Topology,
     wake: Arc<Notify>,
     health: BrokerHealth,
@@ -42,7 +42,7 @@ impl Relay {
     /// finished jobs, each of which frees room in the window.
     pub fn new(
         pool: PgPool,
-        amqp_url: String,
+        amqp_url: SecretUrl,
         topology: Topology,
         window: u32,
         finals: broadcast::Sender<i64>,
@@ -89,7 +89,7 @@ impl Relay {
 
     async fn session(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
         let connection =
-            super::connect(&self.amqp_url, &format!("ipscopy relay {}", self.topology.jobs_queue))
+            super::connect(self.amqp_url.expose(), &format!("ipscopy relay {}", self.topology.jobs_queue))
                 .await
                 .context("connecting to RabbitMQ")?;
         let channel = connection.create_channel().await?;

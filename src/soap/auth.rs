@@ -1,7 +1,7 @@
 //! Where IPS clients put credentials: the `authHeader` SOAP header, HTTP Basic, or the legacy
 //! `AuthUser` / `AuthPassword` headers.
 
-use crate::auth::basic_credentials;
+use crate::auth::{Credentials, basic_credentials};
 use axum::http::{HeaderMap, header::AUTHORIZATION};
 
 use super::{
@@ -13,7 +13,7 @@ use super::{
 #[derive(Debug, Default)]
 pub struct AuthInfo {
     /// E-mail and password, from the first source that has them.
-    pub credentials: Option<(String, String)>,
+    pub credentials: Option<Credentials>,
     /// `faultHttpStatusCode`: the HTTP status to send faults with (Flash clients ask for 200).
     pub fault_status: Option<u16>,
 }
@@ -33,7 +33,7 @@ pub fn read(soap_headers: &[Element], http: &HeaderMap) -> AuthInfo {
             .filter(|s| (200..=599).contains(s));
         if let Some(user) = text_of(header, "user").filter(|u| !u.is_empty()) {
             let password = header.child("password").map(|p| p.text.clone()).unwrap_or_default();
-            info.credentials = Some((user.to_string(), password));
+            info.credentials = Some(Credentials::new(user, password));
             return info;
         }
     }
@@ -47,7 +47,7 @@ pub fn read(soap_headers: &[Element], http: &HeaderMap) -> AuthInfo {
             .map(|h| h.text.clone())
     };
     if let Some(user) = legacy("AuthUser").filter(|u| !u.trim().is_empty()) {
-        info.credentials = Some((user.trim().to_string(), legacy("AuthPassword").unwrap_or_default()));
+        info.credentials = Some(Credentials::new(user.trim(), legacy("AuthPassword").unwrap_or_default()));
         return info;
     }
     info.credentials = http.get(AUTHORIZATION).and_then(|v| basic_credentials(v.as_bytes()));
@@ -57,7 +57,11 @@ pub fn read(soap_headers: &[Element], http: &HeaderMap) -> AuthInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::soap::envelope::NS_IPS;
+    use crate::{secret::ExposeSecret, soap::envelope::NS_IPS};
+
+    fn plain(info: &AuthInfo) -> Option<(&str, &str)> {
+        info.credentials.as_ref().map(|c| (c.email.as_str(), c.password.expose_secret()))
+    }
 
     fn header(ns: &str, name: &str, fields: &[(&str, &str)]) -> Element {
         Element {
@@ -81,7 +85,7 @@ mod tests {
         let mut http = HeaderMap::new();
         http.insert(AUTHORIZATION, "Basic Ym9iQHg6b3RoZXI=".parse().unwrap());
         let info = read(&[h], &http);
-        assert_eq!(info.credentials, Some(("ann@x".into(), "pw".into())));
+        assert_eq!(plain(&info), Some(("ann@x", "pw")));
         assert_eq!(info.fault_status, Some(200));
     }
 
@@ -89,14 +93,18 @@ mod tests {
     fn legacy_headers_and_then_basic_auth_are_used_when_there_is_no_auth_header() {
         let user = Element { text: "old@x".into(), ..header(NS_LEGACY_AUTH, "AuthUser", &[]) };
         let password = Element { text: "pw".into(), ..header(NS_LEGACY_AUTH, "AuthPassword", &[]) };
-        assert_eq!(
-            read(&[user, password], &HeaderMap::new()).credentials,
-            Some(("old@x".into(), "pw".into()))
-        );
+        assert_eq!(plain(&read(&[user, password], &HeaderMap::new())), Some(("old@x", "pw")));
         let mut http = HeaderMap::new();
         http.insert(AUTHORIZATION, "Basic Ym9iQHg6cGE6c3M=".parse().unwrap());
-        assert_eq!(read(&[], &http).credentials, Some(("bob@x".into(), "pa:ss".into())));
-        assert_eq!(read(&[], &HeaderMap::new()).credentials, None);
+        assert_eq!(plain(&read(&[], &http)), Some(("bob@x", "pa:ss")));
+        assert!(read(&[], &HeaderMap::new()).credentials.is_none());
+    }
+
+    #[test]
+    fn what_the_headers_say_prints_without_the_password() {
+        let h = header(NS_IPS, "authHeader", &[("user", "ann@x"), ("password", "pw-never-shown")]);
+        let shown = format!("{:?}", read(&[h], &HeaderMap::new()));
+        assert!(shown.contains("ann@x") && !shown.contains("pw-never-shown"), "{shown}");
     }
 
     #[test]

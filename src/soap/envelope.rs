@@ -98,11 +98,12 @@ pub fn is_ips_namespace(ns: &str) -> bool {
             .iter()
             .enumerate()
             .all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
-    let suffix_ok = version[10.min(version.len())..]
-        .split('-')
+    // Bytes, not `str`: byte 10 may fall inside a multi-byte character of a hostile namespace.
+    let suffix_ok = bytes[10.min(bytes.len())..]
+        .split(|b| *b == b'-')
         .skip(1)
-        .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric()));
-    dated && (version.len() == 10 || version.as_bytes()[10] == b'-') && suffix_ok
+        .all(|part| !part.is_empty() && part.iter().all(u8::is_ascii_alphanumeric));
+    dated && (bytes.len() == 10 || bytes[10] == b'-') && suffix_ok
 }
 
 /// Wraps a reply element (already carrying its namespace) in an envelope.
@@ -138,6 +139,12 @@ mod tests {
         ] {
             assert!(!is_ips_namespace(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_namespace_with_a_multibyte_character_where_the_date_ends_is_refused_without_a_panic() {
+        assert!(!is_ips_namespace("http://www.scene7.com/IpsApi/xsd/2014-04-0\u{e9}"));
+        assert!(!is_ips_namespace("http://www.scene7.com/IpsApi/xsd/2014-04-03\u{e9}-beta"));
     }
 
     #[test]

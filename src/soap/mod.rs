@@ -2,7 +2,7 @@
 //! clients, and the WSDL files under `/scene7/webservice/`.
 
 mod auth;
-mod envelope;
+pub mod envelope;
 mod fault;
 mod fields;
 mod ops;
@@ -27,7 +27,7 @@ use self::{
 use crate::{
     domain::Fault,
     error::{Error, Result},
-    http::AppState,
+    http::{AppState, ClientAddress},
 };
 
 /// Largest SOAP request accepted; batch calls with thousands of handles stay well below it.
@@ -48,7 +48,12 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
-async fn service(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn service(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let soap12 = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -58,7 +63,7 @@ async fn service(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         ns: NS_IPS.to_string(),
         fault_status: 500,
     };
-    let outcome = handle(&state, &headers, &body, &mut reply).await;
+    let outcome = handle(&state, address, &headers, &body, &mut reply).await;
     let content_type = [(header::CONTENT_TYPE, reply.version.content_type())];
     match outcome {
         Ok(content) => (StatusCode::OK, content_type, envelope::wrap(reply.version, content)).into_response(),
@@ -103,7 +108,13 @@ fn operation(body: &Element, headers: &HeaderMap) -> Result<String, Fault> {
     Ok(op.to_string())
 }
 
-async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8], reply: &mut Reply) -> Result<Node> {
+async fn handle(
+    state: &AppState,
+    address: Option<std::net::IpAddr>,
+    headers: &HeaderMap,
+    body: &[u8],
+    reply: &mut Reply,
+) -> Result<Node> {
     let root = Element::parse(body).map_err(|e| Fault::new(Fault::INVALID_REQUEST_XML, e.0))?;
     let envelope = Envelope::from_root(root).map_err(|(version, fault)| {
         if let Some(version) = version {
@@ -133,14 +144,14 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8], reply: &mut 
     let scope = ops::scope_of(&op).ok_or_else(|| {
         Fault::new(Fault::INVALID_REQUEST_XML, format!("operation {op} is not supported by this server"))
     })?;
-    let Some((user, password)) = auth.credentials else {
+    let Some(credentials) = auth.credentials else {
         return Err(Fault::new(
             Fault::NO_CREDENTIALS,
             "no credentials: send an authHeader SOAP header, HTTP Basic authentication or AuthUser/AuthPassword",
         )
         .into());
     };
-    let caller = crate::auth::authenticate(&state.pool, &user, &password).await?;
+    let caller = state.auth.authenticate(&credentials, address).await?;
     let call = Call { state, caller: &caller, params, scope };
     let mut content = ops::dispatch(&op, &call).await?;
     let include = call.array("responseFieldArray").unwrap_or_default();

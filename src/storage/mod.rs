@@ -13,7 +13,7 @@ use bytes::Bytes;
 
 pub use embedded::EmbeddedStore;
 
-use crate::config::S3Settings;
+use crate::{config::S3Settings, secret::ExposeSecret};
 
 /// Why a storage call failed, classified for retry decisions.
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +38,7 @@ impl Storage {
     pub fn connect(settings: &S3Settings, endpoint: &str) -> Self {
         let credentials = Credentials::new(
             &settings.aws_access_key_id,
-            &settings.aws_secret_access_key,
+            settings.aws_secret_access_key.expose_secret(),
             None,
             None,
             "ipscopy-settings",

@@ -136,8 +136,18 @@ async fn attempt(ctx: &JobContext, job: &JobRow, cancel: &CancellationToken) -> 
     })?;
     check(cancel)?;
     let limits = ctx.limits.clone();
+    // The permit moves into the render thread: a render abandoned at its time limit keeps its
+    // slot until it really ends, so memory stays bounded by render threads × per-render budget.
+    let permit = ctx.render_permits.clone().acquire_owned().await.map_err(|_| JobError::Retry {
+        code: "WorkerStopping",
+        reason: "the worker is shutting down".into(),
+    })?;
+    check(cancel)?;
     let render_started = Instant::now();
-    let render = tokio::task::spawn_blocking(move || ipscopy_render::render(&bytes, &modifier, &limits));
+    let render = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        ipscopy_render::render(&bytes, &modifier, &limits)
+    });
     // A render past its time limit is abandoned: its thread finishes on its own, its result is dropped.
     let rendered = tokio::time::timeout(ctx.timing.render_timeout, render)
         .await
@@ -227,7 +237,7 @@ async fn record(ctx: &JobContext, job: &JobRow, result: Result<Stored, JobError>
         }
     };
     if matches!(outcome, Outcome::Succeeded | Outcome::Failed | Outcome::Cancelled) {
-        crate::batch::job_reached_final(&mut tx, job.job_id).await?;
+        db::jobs::notify_final(&mut *tx, job.job_id).await?;
     }
     tx.commit().await?;
     crate::ops::metrics::finished(job.company_id, outcome, job.created_at);

@@ -43,7 +43,7 @@ pub struct JobContext {
 /// Consumes the jobs queue with a bounded number of jobs in flight.
 pub struct Worker {
     pub ctx: JobContext,
-    pub amqp_url: String,
+    pub amqp_url: crate::secret::SecretUrl,
     pub topology: Topology,
     /// Jobs run at once; also the RabbitMQ prefetch, so the broker never hands this worker more
     /// than it can start.
@@ -76,10 +76,12 @@ impl Worker {
     }
 
     async fn session(&self, shutdown: &CancellationToken, in_flight: &TaskTracker) -> anyhow::Result<()> {
-        let connection =
-            crate::queue::connect(&self.amqp_url, &format!("ipscopy worker {}", self.topology.jobs_queue))
-                .await
-                .context("connecting to RabbitMQ")?;
+        let connection = crate::queue::connect(
+            self.amqp_url.expose(),
+            &format!("ipscopy worker {}", self.topology.jobs_queue),
+        )
+        .await
+        .context("connecting to RabbitMQ")?;
         let channel = connection.create_channel().await?;
         self.topology.declare(&channel).await.context("declaring the topology")?;
         let prefetch = u16::try_from(self.slots).unwrap_or(u16::MAX);

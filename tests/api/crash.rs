@@ -1,7 +1,7 @@
 //! A worker process killed with SIGKILL in the middle of renders under load: every job still
 //! ends exactly once, with one stored object each.
 
-use std::{process::Stdio, time::Duration};
+use std::time::Duration;
 
 use ipscopy::app::Roles;
 use serde_json::{Value, json};
@@ -11,23 +11,10 @@ use crate::helpers::{PASSWORD, TestApp, spawn};
 const COPIES: i64 = 60;
 
 fn worker_process(app: &TestApp) -> tokio::process::Child {
-    let s = &app.settings;
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_ipscopy"))
-        .arg("worker")
-        .env("DATABASE_URL", &s.db.database_url)
-        .env("AMQP_URL", &s.amqp.amqp_url)
-        .env("IPSCOPY_QUEUE_PREFIX", &s.amqp.queue_prefix)
-        .env("S3_ENDPOINT", &app.running.as_ref().unwrap().s3_endpoint)
-        .env("S3_BUCKET", &s.s3.s3_bucket)
-        .env("AWS_ACCESS_KEY_ID", &s.s3.aws_access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &s.s3.aws_secret_access_key)
+    app.worker_command()
         .env("IPSCOPY_WORKER_CONCURRENCY", "8")
         .env("IPSCOPY_HEARTBEAT_INTERVAL_MS", "200")
         .env("IPSCOPY_STALE_AFTER_MS", "1500")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .expect("the worker starts")
 }

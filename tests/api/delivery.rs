@@ -267,7 +267,7 @@ async fn the_service_recovers_by_itself_when_postgresql_drops_every_connection()
 
     // What a PostgreSQL restart does to this service: every connection of its database dies.
     let mut admin = sqlx::PgConnection::connect("postgres://postgres@127.0.0.1:5432/postgres").await.unwrap();
-    let db_name = app.settings.db.database_url.rsplit('/').next().unwrap().to_string();
+    let db_name = app.settings.db.database_url.expose().rsplit('/').next().unwrap().to_string();
     let killed: Vec<bool> =
         sqlx::query_scalar("select pg_terminate_backend(pid) from pg_stat_activity where datname = $1")
             .bind(&db_name)

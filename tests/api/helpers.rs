@@ -6,7 +6,10 @@ use std::{path::PathBuf, time::Duration};
 use ipscopy::{
     admin,
     app::{self, Roles, Running},
-    config::{AmqpSettings, DbSettings, HttpSettings, S3Settings, Settings, WebhookSettings, WorkerSettings},
+    config::{
+        AmqpSettings, DbSettings, HttpSettings, LoginSettings, S3Settings, Settings, WebhookSettings,
+        WorkerSettings,
+    },
     domain::{AssetHandle, CompanyHandle, FolderPath, Role},
     queue::Topology,
 };
@@ -65,8 +68,11 @@ pub async fn spawn(roles: Roles, configure: impl FnOnce(&mut Settings)) -> TestA
     let prefix = format!("ipscopy-test-{id}");
     let data = tempfile::tempdir().expect("temp dir");
     let mut settings = Settings {
-        db: DbSettings { database_url: format!("{}/{db_name}", postgres_server()), db_max_connections: 8 },
-        amqp: AmqpSettings { amqp_url: amqp_url(), queue_prefix: prefix.clone(), broker_window: 256 },
+        db: DbSettings {
+            database_url: format!("{}/{db_name}", postgres_server()).into(),
+            db_max_connections: 8,
+        },
+        amqp: AmqpSettings { amqp_url: amqp_url().into(), queue_prefix: prefix.clone(), broker_window: 256 },
         s3: S3Settings {
             s3_endpoint: None,
             s3_bucket: "ipscopy-test".into(),
@@ -80,12 +86,15 @@ pub async fn spawn(roles: Roles, configure: impl FnOnce(&mut Settings)) -> TestA
             company_submit_rate: 0,
             company_submit_burst: 1000,
         },
+        login: LoginSettings::default(),
         worker: WorkerSettings {
             worker_concurrency: 8,
             render_threads: 2,
             max_attempts: 3,
             heartbeat_interval_ms: 5_000,
             stale_after_ms: 60_000,
+            republish_after_ms: 600_000,
+            render_max_pixels: 100_000_000,
             render_timeout_ms: 60_000,
             shutdown_timeout_ms: 10_000,
             retry_delay_scale: 1.0,
@@ -210,6 +219,27 @@ impl TestApp {
     }
 
     /// The test's exchange and queue names.
+    /// An `ipscopy worker` process of this deployment, to be given its own settings and spawned.
+    pub fn worker_command(&self) -> tokio::process::Command {
+        use ipscopy::secret::ExposeSecret;
+        let s = &self.settings;
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ipscopy"));
+        command
+            .arg("worker")
+            .env("DATABASE_URL", s.db.database_url.expose())
+            .env("AMQP_URL", s.amqp.amqp_url.expose())
+            .env("IPSCOPY_QUEUE_PREFIX", &s.amqp.queue_prefix)
+            .env("S3_ENDPOINT", &self.running.as_ref().unwrap().s3_endpoint)
+            .env("S3_BUCKET", &s.s3.s3_bucket)
+            .env("AWS_ACCESS_KEY_ID", &s.s3.aws_access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", s.s3.aws_secret_access_key.expose_secret())
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true);
+        command
+    }
+
     pub fn topology(&self) -> Topology {
         Topology::new(&self.prefix)
     }

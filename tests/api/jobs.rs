@@ -1,4 +1,4 @@
-use crate::helpers::{encode, spawn_app};
+use crate::helpers::{encode, spawn_app, spawn_app_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupt_source_fails_the_job_once_with_a_code_and_reason_and_frees_the_name() {
@@ -85,5 +85,22 @@ async fn the_service_reports_ready_once_database_storage_and_broker_answer() {
     );
     let health = app.http.get(format!("{}/healthz", app.base)).send().await.unwrap();
     assert_eq!(health.status().as_u16(), 200);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_above_the_configured_pixel_ceiling_fails_with_limit_exceeded() {
+    // chelsea.png is 451×300 (135,300 pixels).
+    let app = spawn_app_with(|s| s.worker.render_max_pixels = 100_000).await;
+    let source = app.add_image("large", "chelsea.png").await;
+
+    let (status, accepted) = app.submit(&app.copy_body(source, "too-large", "wid=100")).await;
+    assert_eq!(status, 202, "{accepted}");
+    let job = app.wait_for_job(accepted["jobHandle"].as_str().unwrap()).await;
+
+    assert_eq!(job["state"], "failed", "{job}");
+    assert_eq!(job["attempts"], 1, "a limit is permanent: {job}");
+    assert_eq!(job["error"]["code"], "LimitExceeded", "{job}");
+    assert!(job["error"]["reason"].as_str().unwrap().contains("100000 pixel"), "{job}");
     app.stop().await;
 }

@@ -2,10 +2,14 @@
 //! its own database and queue names, against the real PostgreSQL and RabbitMQ.
 
 mod auth;
+mod bombs;
 mod bulk;
 mod cli;
 mod copies;
 mod crash;
 mod delivery;
 mod helpers;
+mod hostile_input;
+mod isolation;
 mod jobs;
+mod log_secrets;

@@ -59,7 +59,7 @@ async fn readyz_until(app: &TestApp, status: u16) -> Value {
 async fn readyz_reports_the_broker_unreachable_while_it_is_down_and_ready_once_it_is_back() {
     // A port that was free a moment ago: nothing listens there until the proxy opens.
     let addr = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
-    let app = spawn_app_with(|s| s.amqp.amqp_url = format!("amqp://guest:guest@{addr}/%2f")).await;
+    let app = spawn_app_with(|s| s.amqp.amqp_url = format!("amqp://guest:guest@{addr}/%2f").into()).await;
 
     let (status, body) = readyz(&app).await;
     assert_eq!(status, 503, "{body}");

@@ -155,3 +155,18 @@ async fn an_oversized_body_is_refused_with_413_and_deep_nesting_with_30003() {
     assert!(reason.contains("nested"), "{reason}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multibyte_character_where_the_namespace_date_ends_is_fault_30003_not_a_hang_up() {
+    // Found while writing the soap_envelope fuzz target: slicing the namespace at byte 10 panicked.
+    let app = spawn_app().await;
+    let ns = "http://www.scene7.com/IpsApi/xsd/2014-04-0\u{e9}";
+    let body =
+        envelope(&auth_header(&app.email, PASSWORD), ns, "getCompanyInfo", "<companyName>x</companyName>");
+    let reply = app.post_soap(body, &[]).await;
+    assert_eq!(reply.status, 500, "{}", reply.raw);
+    let (element, code, reason) = reply.fault();
+    assert_eq!((element.as_str(), code), ("ipsApiFault", 30003), "{}", reply.raw);
+    assert!(reason.contains("IPS namespace"), "{reason}");
+    app.stop().await;
+}

@@ -6,6 +6,7 @@ mod copy;
 #[path = "../api/helpers.rs"]
 mod helpers;
 mod hostile;
+mod login;
 mod matrix;
 mod protocol;
 mod zeep;

@@ -86,13 +86,29 @@ fn undecodable(e: impl std::fmt::Display) -> RenderError {
     RenderError::Undecodable(e.to_string())
 }
 
+/// What the `image` decoders may allocate beside the pixels they return (the pixel limit is
+/// checked on the header by the caller): metadata while the header is read, and, once the size
+/// is known, side buffers up to twice the image (a GIF frame bigger than its screen, TIFF
+/// strips). A 79-byte GIF whose 9215×4 screen held a 16,723×18,756 frame asked for 1.25 GB
+/// (found by fuzzing); a 1 MB PNG of one pixel inflated its ICC profile to 1 GiB (2 GB RSS).
+const SIDE_ALLOC: u64 = 64 << 20;
+
 fn reader(data: &[u8], format: SourceFormat) -> ImageReader<Cursor<&[u8]>> {
     let mut r = ImageReader::with_format(Cursor::new(data), format.image_format());
-    // The pixel limit is enforced on the header by the caller; this only stops runaway metadata.
     let mut limits = image::Limits::default();
-    limits.max_alloc = Some(2 << 30);
+    limits.max_alloc = Some(SIDE_ALLOC);
     r.limits(limits);
     r
+}
+
+/// Hitting `SIDE_ALLOC` is a limit the file exceeds, not a file we cannot read.
+fn image_error(e: image::ImageError) -> RenderError {
+    match e {
+        image::ImageError::Limits(e) => RenderError::LimitExceeded(format!(
+            "source: decoding needs more memory than the image's size allows ({e})"
+        )),
+        e => undecodable(e),
+    }
 }
 
 /// Reads format, size and orientation from the header only.
@@ -105,7 +121,7 @@ pub(crate) fn header(data: &[u8]) -> Result<Header, RenderError> {
         }
         return Ok(Header { format, stored, orientation: meta::jpeg_meta(data).orientation });
     }
-    let mut decoder = reader(data, format).into_decoder().map_err(undecodable)?;
+    let mut decoder = reader(data, format).into_decoder().map_err(image_error)?;
     let stored = decoder.dimensions();
     let orientation = decoder.orientation().map(|o| o.to_exif()).unwrap_or(1);
     Ok(Header { format, stored, orientation })
@@ -114,7 +130,7 @@ pub(crate) fn header(data: &[u8]) -> Result<Header, RenderError> {
 /// Decodes at 1/`shrink` of the stored size (JPEG only; others ignore it) and applies orientation.
 pub(crate) fn decode(data: &[u8], h: &Header, shrink: u32) -> Result<Decoded, RenderError> {
     let (raster, icc, dpi) = match h.format {
-        SourceFormat::Jpeg => decode_jpeg(data, shrink)?,
+        SourceFormat::Jpeg => decode_jpeg(data, h.stored, shrink)?,
         _ => decode_other(data, h.format)?,
     };
     Ok(Decoded { raster: geometry::orient(raster, h.orientation), icc, dpi })
@@ -122,10 +138,19 @@ pub(crate) fn decode(data: &[u8], h: &Header, shrink: u32) -> Result<Decoded, Re
 
 type Parts = (Raster, Option<Vec<u8>>, Option<Dpi>);
 
-fn decode_jpeg(data: &[u8], shrink: u32) -> Result<Parts, RenderError> {
+fn decode_jpeg(data: &[u8], stored: (u32, u32), shrink: u32) -> Result<Parts, RenderError> {
     let meta = meta::jpeg_meta(data);
     let mut d = Decompressor::new().map_err(undecodable)?;
     let header = d.read_header(data).map_err(undecodable)?;
+    // The limits were checked on our own reading of the frame header. A file that libjpeg reads
+    // differently (an RST marker before the frame, which it takes as standalone) must not slip a
+    // bigger frame past them (a 66 KB file was 1×1 to us and 30,000×30,000 to libjpeg).
+    if (header.width, header.height) != (stored.0 as usize, stored.1 as usize) {
+        return Err(undecodable(format!(
+            "the JPEG frame header is ambiguous: {}×{} or {}×{}",
+            stored.0, stored.1, header.width, header.height
+        )));
+    }
     let factor = ScalingFactor::new(1, shrink as usize);
     if shrink > 1 && !header.is_lossless {
         d.set_scaling_factor(factor).map_err(undecodable)?;
@@ -154,11 +179,14 @@ fn cmyk_to_rgb(px: &[u8], inverted: bool) -> Vec<u8> {
 }
 
 fn decode_other(data: &[u8], format: SourceFormat) -> Result<Parts, RenderError> {
-    let mut decoder = reader(data, format).into_decoder().map_err(undecodable)?;
+    let mut decoder = reader(data, format).into_decoder().map_err(image_error)?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(decoder.total_bytes().saturating_mul(2).saturating_add(SIDE_ALLOC));
+    decoder.set_limits(limits).map_err(image_error)?;
     let icc = decoder.icc_profile().ok().flatten().filter(|p| !p.is_empty());
     let dpi = if format == SourceFormat::Png { meta::png_dpi(data) } else { None };
     let alpha = decoder.color_type().has_alpha();
-    let image = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
+    let image = DynamicImage::from_decoder(decoder).map_err(image_error)?;
     let raster = if alpha {
         let rgba = image.into_rgba8();
         Raster { w: rgba.width(), h: rgba.height(), ch: 4, data: rgba.into_raw() }

@@ -6,7 +6,7 @@ use crate::encode::{self, Carry};
 use crate::error::RenderError;
 use crate::limits::Limits;
 use crate::meta::Dpi;
-use crate::modifier::{ColorOps, Modifier, OutputFormat, Rgba};
+use crate::modifier::{ColorOps, Modifier, OutputFormat, ResMode, Rgba};
 use crate::ops::resize::{Region, resample_owned};
 use crate::ops::{color, geometry, sharpen};
 use crate::plan::{self, Plan, Rotation};
@@ -55,9 +55,16 @@ pub fn planned_size(
     Ok(plan::build(modifier, width, height, limits)?.output)
 }
 
-/// Leave at least this much reduction to the resampler after DCT shrink-on-load: the block
-/// shrink alone aliases, the filter cleans it up (the same margin libvips keeps).
-const SHRINK_MARGIN: f64 = 2.0;
+/// How much reduction the resampler keeps after DCT shrink-on-load. The fast modes decode at the
+/// largest block scale that still covers the target (sharp's default `fastShrinkOnLoad`); the
+/// quality modes leave at least 2× to the filter, as vipsthumbnail does, because the block shrink
+/// alone is a box filter and can show moiré on fine patterns.
+fn shrink_margin(mode: ResMode) -> f64 {
+    match mode {
+        ResMode::Bilin | ResMode::Bicub => 1.0,
+        ResMode::Sharp2 | ResMode::Bisharp | ResMode::Trilin => 2.0,
+    }
+}
 
 /// Renders `source` through `modifier`.
 pub fn render(source: &[u8], modifier: &Modifier, limits: &Limits) -> Result<Rendered, RenderError> {
@@ -161,7 +168,7 @@ impl<'a> Renderer<'a> {
         let (tw, th) = self.first_target();
         let ratio =
             (f64::from(self.plan.crop.w) / f64::from(tw)).min(f64::from(self.plan.crop.h) / f64::from(th));
-        [8, 4, 2].into_iter().find(|&d| ratio >= f64::from(d) * SHRINK_MARGIN).unwrap_or(1)
+        [8, 4, 2].into_iter().find(|&d| ratio >= f64::from(d) * shrink_margin(self.m.res_mode)).unwrap_or(1)
     }
 
     fn pixels(&self, source: &[u8], header: &Header) -> Result<Pixels, RenderError> {

@@ -342,3 +342,74 @@ fn app_segments(data: &[u8]) -> Vec<Vec<u8>> {
     }
     out
 }
+
+// Inputs found by `scripts/fuzz.sh` (see SECURITY.md); each one crashed or bloated the engine
+// before its fix.
+
+#[test]
+fn a_gif_whose_frame_is_far_larger_than_its_screen_is_refused_before_the_frame_is_allocated() {
+    // 79 bytes: a 9215×4 screen holding a 16,723×18,756 frame, which asked the decoder for 1.25 GB.
+    const GIF: &[u8] = &[
+        71, 73, 70, 56, 57, 97, 255, 35, 4, 0, 128, 0, 0, 0, 0, 6, 216, 0, 0, 33, 249, 4, 9, 10, 0, 0, 0, 44,
+        0, 0, 0, 0, 83, 65, 68, 73, 0, 4, 0, 130, 200, 0, 0, 200, 0, 200, 0, 0, 200, 40, 80, 120, 200, 160,
+        0, 200, 200, 0, 0, 0, 0, 33, 0, 8, 9, 0, 0, 3, 67, 165, 204, 193, 246, 17, 0, 22, 71, 0, 59,
+    ];
+    let info = probe(GIF).unwrap();
+    assert_eq!((info.width, info.height, info.format), (9215, 4, "gif"));
+    let e = render(GIF, &parse("wid=32").unwrap(), &Limits::default()).unwrap_err();
+    assert_eq!(e.code(), "LimitExceeded", "{e}");
+    assert!(e.to_string().contains("needs more memory than the image's size allows"), "{e}");
+}
+
+#[test]
+fn a_jpeg_whose_frame_size_libjpeg_reads_differently_is_refused_before_its_pixels_are_allocated() {
+    let small = jpeg(&ramp(9, 6));
+    let file = jpeg_with_two_frame_sizes(&small, (1, 1), (30_000, 30_000));
+    let info = probe(&file).unwrap();
+    assert_eq!((info.width, info.height), (1, 1), "the header check sees the small frame");
+    let e = render(&file, &parse("wid=32").unwrap(), &Limits::default()).unwrap_err();
+    assert_eq!(e.code(), "SourceUndecodable", "{e}");
+    assert!(e.to_string().contains("frame header is ambiguous: 1×1 or 30000×30000"), "{e}");
+}
+
+/// `jpeg` with an RST0 marker after SOI. libjpeg takes RST0 as standalone and reads the APP1
+/// after it, which hides a `seen` frame header, then the real frame resized to `decoded`; a
+/// reader that gives RST0 a length lands inside APP1 on the `seen` one.
+fn jpeg_with_two_frame_sizes(jpeg: &[u8], seen: (u16, u16), decoded: (u16, u16)) -> Vec<u8> {
+    let mut i = 2;
+    while jpeg[i + 1] != 0xC0 {
+        i += 2 + usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
+    }
+    let sof_len = 2 + usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
+    let sof = |(w, h): (u16, u16)| {
+        let mut s = jpeg[i..i + sof_len].to_vec();
+        s[5..7].copy_from_slice(&h.to_be_bytes());
+        s[7..9].copy_from_slice(&w.to_be_bytes());
+        s
+    };
+    // RST0's two "length" bytes are APP1's marker, 0xFFE1: the small frame sits that far on.
+    let mut app1 = vec![0u8; 0xFFFF - 2];
+    let at = 2 + 2 + 0xFFE1 - (2 + 2 + 4);
+    app1[at..at + sof_len].copy_from_slice(&sof(seen));
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xD0, 0xFF, 0xE1, 0xFF, 0xFF];
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..i]);
+    out.extend_from_slice(&sof(decoded));
+    out.extend_from_slice(&jpeg[i + sof_len..]);
+    out
+}
+
+#[test]
+fn a_one_pixel_png_whose_icc_profile_inflates_past_64_mib_is_copied_without_it() {
+    let mut profile = vec![0; 65 << 20];
+    profile[16..20].copy_from_slice(b"RGB ");
+    let mut file = Vec::new();
+    let mut encoder = image::codecs::png::PngEncoder::new(&mut file);
+    encoder.set_icc_profile(profile).unwrap();
+    encoder.write_image(&[9, 9, 9], 1, 1, image::ExtendedColorType::Rgb8).unwrap();
+    assert!(file.len() < 256 * 1024, "{} bytes", file.len());
+    let copy = render(&file, &parse("fmt=png").unwrap(), &Limits::default()).unwrap();
+    let mut decoder = image::codecs::png::PngDecoder::new(Cursor::new(&copy.bytes)).unwrap();
+    let kept = image::ImageDecoder::icc_profile(&mut decoder).unwrap();
+    assert_eq!(kept.map(|p| p.len()), None, "the inflated profile was kept");
+}

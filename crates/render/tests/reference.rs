@@ -25,9 +25,13 @@ fn psnr(a: &DynamicImage, b: &DynamicImage) -> f64 {
     if mse == 0.0 { f64::INFINITY } else { 10.0 * (255.0f64 * 255.0 / mse).log10() }
 }
 
-fn compare(source: &str, modifier: &str, reference_name: &str, floor_db: f64) {
+fn psnr_against(source: &str, modifier: &str, reference_name: &str) -> f64 {
     let ours = decoded(&run(&fixture(source), &format!("{modifier}&fmt=png")));
-    let db = psnr(&ours, &reference(reference_name));
+    psnr(&ours, &reference(reference_name))
+}
+
+fn compare(source: &str, modifier: &str, reference_name: &str, floor_db: f64) {
+    let db = psnr_against(source, modifier, reference_name);
     assert!(db >= floor_db, "{source} {modifier}: {db:.1} dB against {reference_name}, floor {floor_db} dB");
 }
 
@@ -49,6 +53,17 @@ fn quartering_a_gray_png_matches_libvips() {
 #[test]
 fn a_jpeg_downscale_through_shrink_on_load_matches_vipsthumbnail() {
     compare("hubble_deep_field.jpg", "wid=250", "hubble_wid250.png", 35.0);
+}
+
+#[test]
+fn quality_res_modes_leave_a_filtered_reduction_after_shrink_on_load() {
+    // The default decodes at the largest DCT scale covering the target (fast, a box filter);
+    // sharp2 keeps vipsthumbnail's 2× margin for the Lanczos filter, so it lands closer to it.
+    let fast = psnr_against("hubble_deep_field.jpg", "wid=250", "hubble_wid250.png");
+    let quality = psnr_against("hubble_deep_field.jpg", "wid=250&resMode=sharp2", "hubble_wid250.png");
+    eprintln!("hubble wid=250 vs vipsthumbnail: bicub {fast:.1} dB, sharp2 {quality:.1} dB");
+    assert!(fast >= 35.0, "default: {fast:.1} dB");
+    assert!(quality >= fast + 1.0, "sharp2 {quality:.1} dB is not clearly closer than bicub {fast:.1} dB");
 }
 
 #[test]

@@ -112,7 +112,8 @@ pub async fn check_login(call: &Call<'_>) -> Result<Node> {
         Some(handle) => Some(call.company_by_handle(company_handle(handle)?).await?),
         None => None,
     };
-    let valid = match auth::authenticate(&call.state.pool, email, password).await {
+    let credentials = auth::Credentials::new(email, password);
+    let valid = match call.state.auth.authenticate(&credentials, call.caller.address).await {
         Ok(user) => match &company {
             None => true,
             Some(_) if user.is_ips_admin() => true,

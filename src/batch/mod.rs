@@ -1,6 +1,10 @@
 //! Batch copy submission: up to 1,000 copies validated item by item and written in bulk; the
 //! answer reports each item like IPS batch calls do, instead of faulting.
 
+mod completion;
+
+pub use completion::run_completer;
+
 use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
@@ -234,30 +238,4 @@ fn parse_item(item: &BatchItem, callback_url: Option<String>) -> Result<Parsed<'
     ipscopy_render::parse(&item.url_modifier)
         .map_err(|e| Fault::invalid_parameter(format!("urlModifier is invalid: {e}")))?;
     Ok(Parsed { source, folder, item, callback_url })
-}
-
-/// Everything that follows a job reaching a final state, inside the transaction that recorded
-/// it: the long-poll notification, and the batch's completion with its `batch.completed` event.
-pub async fn job_reached_final(tx: &mut sqlx::PgConnection, job_id: i64) -> sqlx::Result<()> {
-    db::jobs::notify_final(&mut *tx, job_id).await?;
-    let Some(done) = db::batches::complete_if_done(tx, job_id).await? else {
-        return Ok(());
-    };
-    let handle = BatchHandle { company_id: done.company_id, batch_id: done.batch_id };
-    tracing::info!(batch = %handle, succeeded = done.succeeded, failed = done.failed, "batch completed");
-    let payload = || {
-        crate::webhook::events::envelope(
-            "batch.completed",
-            chrono::Utc::now(),
-            serde_json::json!({
-                "batchHandle": handle.to_string(),
-                "companyHandle": CompanyHandle(done.company_id).to_string(),
-                "acceptedCount": done.accepted,
-                "rejectedCount": done.rejected,
-                "counts": { "succeeded": done.succeeded, "failed": done.failed, "cancelled": done.cancelled },
-            }),
-        )
-    };
-    crate::webhook::emit(tx, done.company_id, "batch.completed", payload, done.callback_url.as_deref(), None)
-        .await
 }
