@@ -45,9 +45,16 @@ impl Running {
         self.tasks.close();
         self.tasks.wait().await;
         self.store_shutdown.cancel();
-        self.pool.close().await;
+        // sqlx can lose track of a connection returned while the pool closes (sqlx#3217 and
+        // later reports) and then waits for it forever: shutdown must not hang on that.
+        if tokio::time::timeout(POOL_CLOSE_TIMEOUT, self.pool.close()).await.is_err() {
+            tracing::warn!("the database pool did not close in time; its connections end with the process");
+        }
     }
 }
+
+/// How long shutdown waits for the database pool to close its connections.
+const POOL_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Connects to S3 (or starts the embedded store when no endpoint is set) and makes the bucket.
 /// The embedded store stops when `store_shutdown` fires.
