@@ -227,6 +227,24 @@ pub async fn rescue_stale(db: impl PgExecutor<'_>, stale_ms: i64) -> sqlx::Resul
     Ok(rescued.rows_affected())
 }
 
+/// Gives queued jobs a fresh outbox row when they were published more than `after_ms` ago and
+/// no worker has claimed them since: their message is gone (lost by the broker, or dead-lettered
+/// after redeliveries that could not reach the database). Returns how many. If the message was
+/// only slow, the copy it gets is dropped by the conditional claim.
+pub async fn republish_unclaimed(db: impl PgExecutor<'_>, after_ms: i64) -> sqlx::Result<u64> {
+    let republished = sqlx::query(
+        "with unclaimed as (
+             update jobs set published_at = null, updated_at = now()
+             where state = 'queued' and published_at < now() - make_interval(secs => $1 / 1000.0)
+             returning job_id)
+         insert into outbox (job_id) select job_id from unclaimed",
+    )
+    .bind(after_ms as f64)
+    .execute(db)
+    .await?;
+    Ok(republished.rows_affected())
+}
+
 /// The channel on which a job id is announced when the job reaches a final state.
 pub const FINAL_CHANNEL: &str = "ipscopy_job_final";
 

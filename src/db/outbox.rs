@@ -76,24 +76,6 @@ pub async fn delete(tx: &mut Transaction<'_, Postgres>, ids: &[i64]) -> sqlx::Re
     Ok(())
 }
 
-/// Gives queued jobs a fresh outbox row when they were published more than `after_ms` ago and
-/// no worker has claimed them since: their message is gone (lost by the broker, or dead-lettered
-/// after redeliveries that could not reach the database). Returns how many. If the message was
-/// only slow, the copy it gets is dropped by the conditional claim.
-pub async fn republish_unclaimed(db: impl PgExecutor<'_>, after_ms: i64) -> sqlx::Result<u64> {
-    let republished = sqlx::query(
-        "with unclaimed as (
-             update jobs set published_at = null, updated_at = now()
-             where state = 'queued' and published_at < now() - make_interval(secs => $1 / 1000.0)
-             returning job_id)
-         insert into outbox (job_id) select job_id from unclaimed",
-    )
-    .bind(after_ms as f64)
-    .execute(db)
-    .await?;
-    Ok(republished.rows_affected())
-}
-
 /// When the next row becomes due, if any row waits.
 pub async fn next_due(db: impl PgExecutor<'_>) -> sqlx::Result<Option<DateTime<Utc>>> {
     sqlx::query_scalar("select min(available_at) from outbox").fetch_one(db).await

@@ -33,7 +33,7 @@ pub async fn rescue_stale_jobs(
             }
             Err(e) => tracing::warn!(error = %e, "stale-job rescue failed; will try again"),
         }
-        match db::outbox::republish_unclaimed(&pool, republish_after.as_millis() as i64).await {
+        match db::jobs::republish_unclaimed(&pool, republish_after.as_millis() as i64).await {
             Ok(0) => {}
             Ok(republished) => {
                 tracing::warn!(republished, "re-publishing queued jobs whose message no worker received");

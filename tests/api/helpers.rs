@@ -21,11 +21,12 @@ use tokio_util::sync::CancellationToken;
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// The server PostgreSQL runs on; each test makes its own database there.
-fn postgres_server() -> String {
+pub fn postgres_server() -> String {
     std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
-fn amqp_url() -> String {
+/// The broker every test shares, each with its own queue prefix.
+pub fn amqp_url() -> String {
     std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
 }
 
@@ -250,23 +251,28 @@ impl TestApp {
         if let Some(running) = self.running.take() {
             running.wait().await;
         }
-        let topology = Topology::new(&self.prefix);
-        if let Ok(connection) = ipscopy::queue::connect(&amqp_url(), "ipscopy-test-cleanup").await {
-            if let Ok(channel) = connection.create_channel().await {
-                for queue in [&topology.jobs_queue, &topology.dead_queue] {
-                    let _ = channel.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await;
-                }
-                let _ = channel
-                    .exchange_delete(topology.dead_exchange.as_str().into(), ExchangeDeleteOptions::default())
-                    .await;
+        drop_deployment(&self.prefix, &self.db_name).await;
+    }
+}
+
+/// Deletes a test deployment's queues, exchange and database; errors are ignored (best effort).
+pub async fn drop_deployment(prefix: &str, db_name: &str) {
+    let topology = Topology::new(prefix);
+    if let Ok(connection) = ipscopy::queue::connect(&amqp_url(), "ipscopy-test-cleanup").await {
+        if let Ok(channel) = connection.create_channel().await {
+            for queue in [&topology.jobs_queue, &topology.dead_queue] {
+                let _ = channel.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await;
             }
-            let _ = connection.close(200, "done".into()).await;
-        }
-        if let Ok(mut conn) = PgConnection::connect(&format!("{}/postgres", postgres_server())).await {
-            let _ = sqlx::query(&format!("drop database if exists \"{}\" with (force)", self.db_name))
-                .execute(&mut conn)
+            let _ = channel
+                .exchange_delete(topology.dead_exchange.as_str().into(), ExchangeDeleteOptions::default())
                 .await;
         }
+        let _ = connection.close(200, "done".into()).await;
+    }
+    if let Ok(mut conn) = PgConnection::connect(&format!("{}/postgres", postgres_server())).await {
+        let _ = sqlx::query(&format!("drop database if exists \"{db_name}\" with (force)"))
+            .execute(&mut conn)
+            .await;
     }
 }
 

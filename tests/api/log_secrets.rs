@@ -11,16 +11,13 @@ use std::{
 };
 
 use base64::{Engine, engine::general_purpose::STANDARD};
-use ipscopy::queue::Topology;
-use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
 use serde_json::{Value, json};
-use sqlx::{Connection, PgConnection};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::{Child, Command},
 };
 
-use crate::helpers::encode;
+use crate::helpers::{self, drop_deployment, encode};
 
 const LOG_FILTER: &str = "debug,ipscopy=trace";
 
@@ -30,14 +27,11 @@ fn secret(what: &str) -> String {
 }
 
 fn postgres_server() -> url::Url {
-    let server =
-        std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    url::Url::parse(&server).expect("TEST_POSTGRES_URL is a URL")
+    url::Url::parse(&helpers::postgres_server()).expect("TEST_POSTGRES_URL is a URL")
 }
 
 fn amqp_server() -> url::Url {
-    let server = std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
-    url::Url::parse(&server).expect("AMQP_URL is a URL")
+    url::Url::parse(&helpers::amqp_url()).expect("AMQP_URL is a URL")
 }
 
 fn rabbitmqctl(args: &[&str]) {
@@ -109,26 +103,7 @@ impl Deployment {
     }
 
     async fn clean_up(self) {
-        if let Ok(connection) = ipscopy::queue::connect(amqp_server().as_str(), "ipscopy-test-cleanup").await
-        {
-            if let Ok(channel) = connection.create_channel().await {
-                let topology = Topology::new(&self.prefix);
-                for queue in [&topology.jobs_queue, &topology.dead_queue] {
-                    let _ = channel.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await;
-                }
-                let _ = channel
-                    .exchange_delete(topology.dead_exchange.as_str().into(), ExchangeDeleteOptions::default())
-                    .await;
-            }
-            let _ = connection.close(200, "done".into()).await;
-        }
-        let mut admin = postgres_server();
-        admin.set_path("postgres");
-        if let Ok(mut conn) = PgConnection::connect(admin.as_str()).await {
-            let _ = sqlx::query(&format!("drop database if exists \"{}\" with (force)", self.db_name))
-                .execute(&mut conn)
-                .await;
-        }
+        drop_deployment(&self.prefix, &self.db_name).await;
         rabbitmqctl(&["delete_user", &self.rabbit_user]);
     }
 }
