@@ -24,6 +24,15 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db"
 export IPSCOPY_HTTP_ADDR="127.0.0.1:$port" IPSCOPY_QUEUE_PREFIX="bench-$$" IPSCOPY_DATA_DIR="$work"
 export RUST_LOG="${RUST_LOG:-warn}"
 
+# Every run starts from the same filesystem state: when ext4 allocates an inode it checks each
+# free inode whose inode-table block is still cached for a recent deletion, so the objects the
+# previous run deleted would slow this run's object writes (ipscopy run's CPU per copy rose
+# 1.9 -> 2.6 ms over back-to-back runs). Dropping the page cache needs root; without it, say so.
+sync
+if ! { echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null; then
+  echo "note: could not drop the page cache (not root): back-to-back runs will read slower" >&2
+fi
+
 "$bin" run >"$work/run.log" 2>&1 &
 run_pid=$!
 cleanup() {

@@ -100,7 +100,11 @@ pub async fn insert_jobs(
     .await?;
     let by_target: HashMap<i64, i64> = rows.into_iter().collect();
     let jobs: Vec<i64> = targets.iter().filter_map(|t| by_target.get(t).copied()).collect();
-    sqlx::query("insert into outbox (job_id) select unnest($1::bigint[])").bind(&jobs).execute(db).await?;
+    sqlx::query("insert into outbox (job_id, company_id) select unnest($1::bigint[]), $2")
+        .bind(&jobs)
+        .bind(company_id)
+        .execute(db)
+        .await?;
     Ok(jobs)
 }
 

@@ -22,6 +22,10 @@ const BATCH: i64 = 500;
 /// The relay looks at the outbox at least this often, for retries that come due and for rows
 /// written by other processes.
 const POLL: Duration = Duration::from_secs(1);
+/// After a job finishes, the relay waits this long for more to finish before refilling the
+/// window: under load hundreds finish per second, and one publish round per finished job costs
+/// PostgreSQL a transaction each. The window holds far more than this pause's worth of work.
+const SETTLE: Duration = Duration::from_millis(50);
 /// Pause after a failed broker or database session before trying again.
 const RECONNECT_DELAY: Duration = Duration::from_secs(1);
 
@@ -104,7 +108,10 @@ impl Relay {
                 () = shutdown.cancelled() => return Ok(()),
                 () = self.wake.notified() => {}
                 _ = finals.recv() => {
-                    // Many jobs finish at once under load: one publish round serves them all.
+                    tokio::select! {
+                        () = shutdown.cancelled() => return Ok(()),
+                        () = tokio::time::sleep(SETTLE) => {}
+                    }
                     while finals.try_recv().is_ok() {}
                 }
                 () = tokio::time::sleep(POLL) => {}

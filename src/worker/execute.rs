@@ -10,7 +10,11 @@ use tracing::Instrument;
 
 use super::JobContext;
 use crate::{
-    db::{self, assets::ImageFacts, jobs::JobRow},
+    db::{
+        self,
+        assets::ImageFacts,
+        jobs::{Claimed, JobRow, QuietSuccess},
+    },
     domain::{AssetHandle, JobHandle, retry::backoff},
     storage::{StorageError, asset_key},
     webhook::{self, JobEvent},
@@ -49,10 +53,22 @@ struct Stored {
     format: &'static str,
 }
 
+impl Stored {
+    fn facts(&self) -> ImageFacts<'_> {
+        ImageFacts {
+            object_key: &self.key,
+            width: self.width,
+            height: self.height,
+            file_size: self.file_size,
+            format: self.format,
+        }
+    }
+}
+
 /// Runs one attempt of `job_id`. An `Err` means the outcome could not be recorded (the
 /// database is unreachable); the message is then redelivered.
 pub async fn run(ctx: JobContext, job_id: i64) -> anyhow::Result<Outcome> {
-    let Some(job) = db::jobs::claim(&ctx.pool, job_id).await? else {
+    let Some(Claimed { job, source_key }) = db::jobs::claim(&ctx.pool, job_id).await? else {
         if db::jobs::find(&ctx.pool, job_id).await?.is_none() {
             return Ok(Outcome::Unknown);
         }
@@ -78,7 +94,7 @@ pub async fn run(ctx: JobContext, job_id: i64) -> anyhow::Result<Outcome> {
                 reason: format!("gave up after {} attempts", job.max_attempts),
             })
         } else {
-            attempt(&ctx, &job, &cancel).await
+            attempt(&ctx, &job, source_key, &cancel).await
         };
         heartbeat.abort();
         let outcome = record(&ctx, &job, result).await?;
@@ -107,12 +123,12 @@ fn check(cancel: &CancellationToken) -> Result<(), JobError> {
     if cancel.is_cancelled() { Err(JobError::Cancelled) } else { Ok(()) }
 }
 
-async fn attempt(ctx: &JobContext, job: &JobRow, cancel: &CancellationToken) -> Result<Stored, JobError> {
-    let source = db::assets::find(&ctx.pool, job.source_asset_id).await.map_err(database)?;
-    let source_key = match source {
-        Some(a) if a.state == "ready" && a.company_id == job.company_id => a.object_key,
-        _ => None,
-    };
+async fn attempt(
+    ctx: &JobContext,
+    job: &JobRow,
+    source_key: Option<String>,
+    cancel: &CancellationToken,
+) -> Result<Stored, JobError> {
     let Some(source_key) = source_key else {
         return Err(JobError::Abort {
             code: "SourceMissing",
@@ -177,26 +193,22 @@ async fn attempt(ctx: &JobContext, job: &JobRow, cancel: &CancellationToken) -> 
     Ok(stored)
 }
 
-fn database(e: sqlx::Error) -> JobError {
-    tracing::warn!(error = %e, "database read failed");
-    JobError::Retry { code: "DatabaseUnavailable", reason: "the database could not be read".into() }
-}
-
 /// Commits the attempt's outcome: asset, job and webhook event change together or not at all.
 async fn record(ctx: &JobContext, job: &JobRow, result: Result<Stored, JobError>) -> anyhow::Result<Outcome> {
     let _timer = crate::ops::metrics::db_timer("finalize");
+    if let Ok(stored) = &result {
+        let quiet =
+            db::jobs::succeed_unobserved(&ctx.pool, job.job_id, job.attempts, &stored.facts()).await?;
+        if quiet != QuietSuccess::Observed {
+            crate::ops::metrics::finished(job.company_id, Outcome::Succeeded, job.created_at);
+            return Ok(Outcome::Succeeded);
+        }
+    }
     let mut tx = ctx.pool.begin().await?;
     let outcome = match result {
         Ok(stored) => {
-            let facts = ImageFacts {
-                object_key: &stored.key,
-                width: stored.width,
-                height: stored.height,
-                file_size: stored.file_size,
-                format: stored.format,
-            };
             if db::jobs::succeed(&mut *tx, job.job_id, job.attempts).await? {
-                db::assets::mark_ready(&mut *tx, job.target_asset_id, &facts).await?;
+                db::assets::mark_ready(&mut *tx, job.target_asset_id, &stored.facts()).await?;
                 webhook::job_finished(&mut tx, job, JobEvent::Succeeded).await?;
             }
             Outcome::Succeeded

@@ -13,3 +13,4 @@ mod hostile_input;
 mod isolation;
 mod jobs;
 mod log_secrets;
+mod storage;

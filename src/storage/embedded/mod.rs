@@ -1,4 +1,10 @@
-//! An S3-compatible store inside the process (s3s + s3s-fs), for single-machine use and tests.
+//! An S3-compatible store inside the process (s3s over [`disk::DiskStore`]), for single-machine
+//! use and tests.
+
+mod digests;
+mod disk;
+mod listing;
+mod objects;
 
 use std::{net::SocketAddr, path::Path};
 
@@ -36,9 +42,9 @@ impl EmbeddedStore {
         shutdown: CancellationToken,
     ) -> anyhow::Result<Self> {
         std::fs::create_dir_all(root)?;
-        let fs = s3s_fs::FileSystem::new(root)
-            .map_err(|e| anyhow::anyhow!("opening {}: {e:?}", root.display()))?;
-        let mut builder = S3ServiceBuilder::new(fs);
+        let store = disk::DiskStore::new(root.to_path_buf());
+        store.sweep_stale_temp_files();
+        let mut builder = S3ServiceBuilder::new(store);
         builder.set_auth(SimpleAuth::from_single(access_key, secret_key.to_string()));
         let service = builder.build();
         let listener = TcpListener::bind(addr).await?;
