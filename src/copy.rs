@@ -31,6 +31,22 @@ pub struct CopyRequest {
     pub callback_url: Option<String>,
 }
 
+/// Checks the fields a single copy and a batch item share, in one order with one set of faults:
+/// the source and folder handles, the new name and the modifier.
+pub(crate) fn parse_target(
+    asset_handle: &str,
+    folder_handle: &str,
+    name: &str,
+    url_modifier: &str,
+) -> Result<(AssetHandle, FolderPath), Fault> {
+    let source = AssetHandle::parse(asset_handle)?;
+    let folder = FolderPath::parse_handle(folder_handle)?;
+    names::validate("name", name)?;
+    ipscopy_render::parse(url_modifier)
+        .map_err(|e| Fault::invalid_parameter(format!("urlModifier is invalid: {e}")))?;
+    Ok((source, folder))
+}
+
 /// An accepted copy: the reserved asset and the job that will render it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CopyAccepted {
@@ -71,11 +87,12 @@ impl Copier {
         let company = CompanyHandle::parse(&request.company_handle)?;
         auth::authorize(&self.pool, caller, company, Access::Write).await?;
         self.take_allowance(company, 1)?;
-        let source = AssetHandle::parse(&request.asset_handle)?;
-        let folder = FolderPath::parse_handle(&request.folder_handle)?;
-        names::validate("name", &request.name)?;
-        ipscopy_render::parse(&request.url_modifier)
-            .map_err(|e| Fault::invalid_parameter(format!("urlModifier is invalid: {e}")))?;
+        let (source, folder) = parse_target(
+            &request.asset_handle,
+            &request.folder_handle,
+            &request.name,
+            &request.url_modifier,
+        )?;
         if let Some(url) = &request.callback_url {
             self.webhook_policy
                 .check_registration(url)

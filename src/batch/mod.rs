@@ -11,9 +11,9 @@ use serde::Deserialize;
 
 use crate::{
     auth::{self, Caller},
-    copy::{Copier, CopyAccepted},
+    copy::{Copier, CopyAccepted, parse_target},
     db::{self, batches::NewCopy},
-    domain::{AssetHandle, BatchHandle, CompanyHandle, Fault, FolderPath, JobHandle, names, role::Access},
+    domain::{AssetHandle, BatchHandle, CompanyHandle, Fault, FolderPath, JobHandle, role::Access},
     error::Result,
 };
 
@@ -232,10 +232,7 @@ fn parse_item(item: &BatchItem, callback_url: Option<String>) -> Result<Parsed<'
             return Err(Fault::missing_parameter(field));
         }
     }
-    let source = AssetHandle::parse(&item.asset_handle)?;
-    let folder = FolderPath::parse_handle(&item.folder_handle)?;
-    names::validate("name", &item.name)?;
-    ipscopy_render::parse(&item.url_modifier)
-        .map_err(|e| Fault::invalid_parameter(format!("urlModifier is invalid: {e}")))?;
+    let (source, folder) =
+        parse_target(&item.asset_handle, &item.folder_handle, &item.name, &item.url_modifier)?;
     Ok(Parsed { source, folder, item, callback_url })
 }
