@@ -128,8 +128,7 @@ pub async fn succeed_unobserved(
         "with observed as (
              select j.callback_url is not null or exists (
                         select 1 from webhook_endpoints e
-                        where e.company_id = j.company_id and e.kind = 'endpoint' and e.state = 'enabled'
-                          and (e.events = '{}' or 'copy.succeeded' = any(e.events))) as yes
+                        where e.company_id = j.company_id and endpoint_wants(e, 'copy.succeeded')) as yes
              from jobs j where j.job_id = $1),
          done as (
              update jobs set state = 'succeeded', finished_at = now(), updated_at = now(),

@@ -193,9 +193,8 @@ pub async fn fan_out(
 ) -> sqlx::Result<u64> {
     let done = sqlx::query(
         "insert into webhook_deliveries (message_id, endpoint_id)
-         select $1, endpoint_id from webhook_endpoints
-         where company_id = $2 and kind = 'endpoint' and state = 'enabled'
-           and (events = '{}' or $3 = any(events))",
+         select $1, e.endpoint_id from webhook_endpoints e
+         where e.company_id = $2 and endpoint_wants(e, $3)",
     )
     .bind(message_id)
     .bind(company_id)

@@ -79,8 +79,7 @@ pub async fn emit(
     job_id: Option<i64>,
 ) -> sqlx::Result<()> {
     let subscribed: bool = sqlx::query_scalar(
-        "select exists (select 1 from webhook_endpoints where company_id = $1 and kind = 'endpoint'
-                        and state = 'enabled' and (events = '{}' or $2 = any(events)))",
+        "select exists (select 1 from webhook_endpoints e where e.company_id = $1 and endpoint_wants(e, $2))",
     )
     .bind(company_id)
     .bind(event_type)
