@@ -11,14 +11,16 @@ use crate::{
     auth::Authenticator,
     config::{S3Settings, Settings},
     copy::Copier,
-    db,
-    http::{self, AppState},
+    db, http,
+    ops::OpsState,
     queue::{Relay, Topology},
     rate_limit::SubmitLimiter,
     secret::ExposeSecret,
+    server::{self, Limits},
+    state::AppState,
     storage::{EmbeddedStore, Storage},
     webhook::{self, AddressPolicy},
-    worker::{JobContext, Timing, Worker, rescue_stale_jobs},
+    worker::{Busy, JobContext, Timing, Worker, rescue_stale_jobs},
 };
 
 /// Which roles a process plays.
@@ -32,6 +34,8 @@ pub struct Roles {
 pub struct Running {
     /// Where the HTTP API listens, when the process has the api role.
     pub http_addr: Option<SocketAddr>,
+    /// Where the operators' listener is (every process has one).
+    pub ops_addr: SocketAddr,
     pub pool: PgPool,
     pub storage: Storage,
     pub s3_endpoint: String,
@@ -92,12 +96,12 @@ pub async fn start(
     roles: Roles,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Running> {
+    settings.check().map_err(|e| anyhow::anyhow!(e))?;
     tracing::info!(?settings, ?roles, "starting");
     let pool = db::connect(&settings.db, roles.api).await?;
-    crate::ops::register(&pool, settings, roles.worker);
     let store_shutdown = CancellationToken::new();
     let (storage, s3_endpoint) = open_storage(&settings.s3, store_shutdown.clone()).await?;
-    let topology = Topology::new(&settings.amqp.queue_prefix);
+    let topology = Topology::of(&settings.amqp);
     let tasks = TaskTracker::new();
     let (job_events, _) = tokio::sync::broadcast::channel(1024);
     tasks.spawn(db::jobs::forward_finals(pool.clone(), job_events.clone(), shutdown.clone()));
@@ -123,11 +127,25 @@ pub async fn start(
     let sender = webhook::Sender::new(pool.clone(), &settings.webhook)?;
     tasks.spawn(sender.run(shutdown.clone()));
 
+    let limits = Limits::of(&settings.http);
+    let slots = settings.worker.slots();
+    let busy = Busy::default();
+    let ops = OpsState::new(
+        pool.clone(),
+        storage.clone(),
+        relay.health(),
+        settings,
+        roles.worker.then(|| (slots, busy.clone())),
+    );
+    let ops_listener = bind(settings.http.ops_addr, "the operators' listener (IPSCOPY_OPS_ADDR)").await?;
+    let ops_addr = ops_listener.local_addr()?;
+    let router = crate::ops::listener_router(ops.clone());
+    tasks.spawn(server::serve(ops_listener, router, limits, tasks.clone(), shutdown.clone()));
+    tracing::info!(addr = %ops_addr, "operators' listener up");
+
     let mut http_addr = None;
     if roles.api {
-        let listener = TcpListener::bind(settings.http.http_addr)
-            .await
-            .with_context(|| format!("binding the HTTP API to {}", settings.http.http_addr))?;
+        let listener = bind(settings.http.http_addr, "the HTTP API (IPSCOPY_HTTP_ADDR)").await?;
         http_addr = Some(listener.local_addr()?);
         let state = AppState {
             pool: pool.clone(),
@@ -146,16 +164,12 @@ pub async fn start(
             broker: relay.health(),
             auth: Authenticator::new(pool.clone(), &settings.login),
             job_events: job_events.clone(),
+            ops,
         };
         let router = http::router(state);
-        let token = shutdown.clone();
+        let (tracker, token) = (tasks.clone(), shutdown.clone());
         tasks.spawn(async move {
-            // The peer address is what failed logins are throttled by.
-            let router = router.into_make_service_with_connect_info::<SocketAddr>();
-            let served = axum::serve(listener, router).with_graceful_shutdown(token.cancelled_owned()).await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "HTTP server failed");
-            }
+            server::serve(listener, router, limits, tracker, token).await;
             tracing::info!("HTTP API stopped");
         });
         tracing::info!(addr = %http_addr.unwrap_or(settings.http.http_addr), "HTTP API listening");
@@ -175,28 +189,19 @@ pub async fn start(
                 render_permits: Arc::new(tokio::sync::Semaphore::new(settings.worker.render_threads())),
             },
             amqp_url: settings.amqp.amqp_url.clone(),
+            busy: busy.clone(),
             topology,
-            slots: settings.worker.slots(),
+            slots,
             shutdown_timeout: Duration::from_millis(settings.worker.shutdown_timeout_ms),
         };
         tasks.spawn(worker.run(shutdown.clone()));
-    }
-    if roles.worker {
         // The registry row shows this worker's heartbeat and busy slots on /status.
         let interval = Duration::from_millis(settings.worker.heartbeat_interval_ms.max(10));
-        tasks.spawn(crate::ops::workers::heartbeat(
-            pool.clone(),
-            settings.worker.slots(),
-            interval,
-            shutdown.clone(),
-        ));
-        if !roles.api {
-            // A worker-only process still answers scrapes, on the address the API would use.
-            let served = crate::ops::serve(settings.http.http_addr, pool.clone(), shutdown.clone()).await;
-            if let Err(e) = served {
-                tracing::warn!(error = format!("{e:#}"), "worker metrics are not served");
-            }
-        }
+        tasks.spawn(crate::ops::workers::heartbeat(pool.clone(), slots, busy, interval, shutdown.clone()));
     }
-    Ok(Running { http_addr, pool, storage, s3_endpoint, tasks, store_shutdown })
+    Ok(Running { http_addr, ops_addr, pool, storage, s3_endpoint, tasks, store_shutdown })
+}
+
+async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.with_context(|| format!("binding {what} to {addr}"))
 }

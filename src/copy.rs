@@ -156,7 +156,7 @@ impl Copier {
         }
         db::outbox::insert(&mut *tx, job_id, None).await?;
         tx.commit().await?;
-        crate::ops::metrics::submitted(company.0, 1);
+        crate::metrics::submitted(company.0, 1);
         self.relay.wake();
         let accepted =
             CopyAccepted { asset: AssetHandle(asset_id), job: JobHandle { company_id: company.0, job_id } };

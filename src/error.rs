@@ -1,7 +1,7 @@
 //! The error of every use case: a client-visible IPS fault, or an internal failure that is
 //! logged with its cause chain and never shown to the client.
 
-use crate::domain::{Fault, FaultClass};
+use crate::domain::Fault;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -35,11 +35,10 @@ impl From<sqlx::Error> for Error {
 
 fn unavailable(e: sqlx::Error) -> Error {
     tracing::warn!(error = %e, "the database is unavailable");
-    Error::Fault(Fault {
-        code: Fault::EXCEPTION,
-        reason: format!("the database is unavailable; retry in {DATABASE_RETRY_AFTER_SECS} s"),
-        class: FaultClass::Unavailable { retry_after_secs: DATABASE_RETRY_AFTER_SECS },
-    })
+    Error::Fault(Fault::unavailable(
+        format!("the database is unavailable; retry in {DATABASE_RETRY_AFTER_SECS} s"),
+        DATABASE_RETRY_AFTER_SECS,
+    ))
 }
 
 /// Shorthand for use-case results.

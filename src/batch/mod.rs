@@ -195,7 +195,7 @@ impl Copier {
         )
         .await?;
         tx.commit().await?;
-        crate::ops::metrics::submitted(company.0, accepted.len());
+        crate::metrics::submitted(company.0, accepted.len());
         self.relay.wake();
 
         let accepted_count = accepted.len();

@@ -56,6 +56,10 @@ pub async fn connect(settings: &DbSettings, prepare: bool) -> anyhow::Result<PgP
                 Ok(sqlx::Connection::ping(conn).await.is_ok())
             })
         })
+        // Every request and task runs its transactions to completion (`server::serve` gives each
+        // request a task of its own), so none is dropped mid-`BEGIN` or mid-`COMMIT`. Should one
+        // still come back with sqlx counting a transaction open, it is closed, never lent on.
+        .after_release(|conn, _| Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) }))
         .connect_with(options)
         .await
         .context("connecting to PostgreSQL")?;

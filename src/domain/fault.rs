@@ -71,6 +71,11 @@ impl Fault {
         Self { code, reason: reason.into(), class }
     }
 
+    /// 30000 for a dependency that is down for a while: the client may retry after `retry_after_secs`.
+    pub fn unavailable(reason: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self { class: FaultClass::Unavailable { retry_after_secs }, ..Self::new(Self::EXCEPTION, reason) }
+    }
+
     /// 30001 for something the client named that does not exist (or that it may not see).
     pub fn not_found(reason: impl Into<String>) -> Self {
         Self { class: FaultClass::NotFound, ..Self::invalid_parameter(reason) }

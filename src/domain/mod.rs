@@ -6,6 +6,7 @@ pub mod job;
 pub mod names;
 pub mod retry;
 pub mod role;
+pub mod schedule;
 
 pub use fault::{Fault, FaultClass, FaultKind};
 pub use handles::{AssetHandle, BatchHandle, CompanyHandle, FolderPath, JobHandle};

@@ -1,31 +1,14 @@
 //! HTTP Basic authentication (e-mail:password) for the JSON API, and the client address both
 //! fronts throttle failed logins by.
 
-use std::{convert::Infallible, net::IpAddr, net::SocketAddr};
+use axum::{extract::FromRequestParts, http::request::Parts};
 
-use axum::{
-    extract::{ConnectInfo, FromRequestParts},
-    http::request::Parts,
-};
-
-use super::{ApiError, AppState};
+use super::ApiError;
 use crate::{
     auth::{Caller, basic_credentials},
     domain::Fault,
+    state::{AppState, ClientAddress},
 };
-
-/// The TCP peer's address. `X-Forwarded-For` and the like are not trusted: any client can send
-/// them, and they would let one client pose as many.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientAddress(pub Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|peer| peer.0.ip())))
-    }
-}
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;

@@ -10,7 +10,7 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use super::{ApiError, AppState, error::parse_json, idempotency};
+use super::{ApiError, AppState, idempotency, json::parse_json};
 use crate::{auth::Caller, batch::BatchRequest, copy::CopyRequest, domain::JobState};
 
 async fn submit(

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{ApiError, AppState, error::parse_json};
+use super::{ApiError, AppState, json::parse_json};
 use crate::{
     auth::{self, Caller},
     db::webhooks::{self as store, AttemptLogRow, EndpointRow, MessageLogRow, NewEndpoint, Resend},

@@ -2,16 +2,12 @@
 //! messages and consumers. (The passive declare does not count unacknowledged messages; those
 //! are the deliveries workers hold, which they report in their heartbeats.)
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, LazyLock},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use lapin::{Channel, Connection, options::QueueDeclareOptions, types::FieldTable};
 use tokio::sync::Mutex;
 
-use crate::queue::Topology;
+use crate::{config::BrokerUrls, queue::Topology};
 
 /// A broker that does not answer within this is reported unreachable.
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -24,57 +20,57 @@ pub struct QueueCounts {
     pub dead_lettered: u32,
 }
 
-type Session = (Connection, Channel);
-/// Sessions by (broker URL, deployment).
-type Sessions = HashMap<(String, String), Arc<Session>>;
+/// A cached probe session: a scrape or a readiness check reuses it rather than opening a
+/// connection each time. One per deployment, since each test app runs on its own runtime, which
+/// owns the connection's I/O.
+#[derive(Default)]
+pub struct Probe(Mutex<Option<Arc<(Connection, Channel)>>>);
 
-/// One probe session per (broker URL, deployment): a scrape or a status refresh reuses it rather
-/// than opening a connection each time. Keyed by deployment too because each test app runs on its
-/// own runtime, which owns the connection's I/O.
-static SESSIONS: LazyLock<Mutex<Sessions>> = LazyLock::new(Default::default);
-
-/// Asks the broker for the queue counts; `None` when it cannot be reached.
-pub async fn counts(amqp_url: &str, deployment: &str, topology: &Topology) -> Option<QueueCounts> {
-    let key = (amqp_url.to_string(), deployment.to_string());
-    // One retry: a cached session may have died since the last probe (broker restart).
-    for _ in 0..2 {
-        let session = session(&key).await?;
-        match tokio::time::timeout(TIMEOUT, declare_both(&session.1, topology)).await {
-            Ok(Ok(counts)) => return Some(counts),
-            Ok(Err(e)) => tracing::debug!(error = %e, "broker probe failed"),
-            Err(_) => tracing::debug!("broker probe timed out"),
+impl Probe {
+    /// Asks the broker for the queue counts; `None` when no node can be reached.
+    pub async fn counts(&self, urls: &BrokerUrls, topology: &Topology) -> Option<QueueCounts> {
+        // One retry: a cached session may have died since the last probe (a node's loss).
+        for _ in 0..2 {
+            let session = self.session(urls).await?;
+            match tokio::time::timeout(TIMEOUT, declare_both(&session.1, topology)).await {
+                Ok(Ok(counts)) => return Some(counts),
+                Ok(Err(e)) => tracing::debug!(error = %e, "broker probe failed"),
+                Err(_) => tracing::debug!("broker probe timed out"),
+            }
+            self.0.lock().await.take();
         }
-        SESSIONS.lock().await.remove(&key);
+        None
     }
-    None
-}
 
-async fn session(key: &(String, String)) -> Option<Arc<Session>> {
-    let mut sessions = SESSIONS.lock().await;
-    if let Some(s) = sessions.get(key)
-        && s.0.status().connected()
-        && s.1.status().connected()
-    {
-        return Some(s.clone());
-    }
-    sessions.remove(key);
-    let opened = tokio::time::timeout(TIMEOUT, async {
-        let connection = crate::queue::connect(&key.0, "ipscopy-ops-probe").await?;
-        let channel = connection.create_channel().await?;
-        Ok::<_, lapin::Error>((connection, channel))
-    })
-    .await;
-    match opened {
-        Ok(Ok(s)) => {
-            let s = Arc::new(s);
-            sessions.insert(key.clone(), s.clone());
-            Some(s)
+    async fn session(&self, urls: &BrokerUrls) -> Option<Arc<(Connection, Channel)>> {
+        let mut cached = self.0.lock().await;
+        if let Some(s) = cached.as_ref()
+            && s.0.status().connected()
+            && s.1.status().connected()
+        {
+            return Some(s.clone());
         }
-        Ok(Err(e)) => {
-            tracing::debug!(error = %e, "broker unreachable for the ops probe");
-            None
+        cached.take();
+        // Each node gets the timeout, so that a dead first node does not hide a live second one.
+        let nodes = u32::try_from(urls.all().len()).unwrap_or(u32::MAX).max(1);
+        let opened = tokio::time::timeout(TIMEOUT * nodes, async {
+            let session = crate::queue::connect(urls, "ipscopy-ops-probe").await?;
+            let channel = session.connection.create_channel().await?;
+            Ok::<_, lapin::Error>((session.connection, channel))
+        })
+        .await;
+        match opened {
+            Ok(Ok(s)) => {
+                let s = Arc::new(s);
+                *cached = Some(s.clone());
+                Some(s)
+            }
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "broker unreachable for the ops probe");
+                None
+            }
+            Err(_) => None,
         }
-        Err(_) => None,
     }
 }
 

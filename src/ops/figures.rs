@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 use utoipa::ToSchema;
 
-use super::{Deployment, broker, workers};
+use super::{OpsState, workers};
 use crate::domain::{CompanyHandle, JobHandle};
 
 /// Job states, in the order they are shown.
@@ -98,11 +98,11 @@ pub struct Failure {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-/// Takes the figures of the deployment on `pool`.
-pub async fn take(pool: &PgPool, deployment: &Deployment) -> sqlx::Result<Figures> {
-    let name = workers::deployment(pool);
+/// Takes the figures of the deployment.
+pub async fn take(state: &OpsState) -> sqlx::Result<Figures> {
+    let (pool, deployment) = (&state.pool, &state.deployment);
     let (counts, mut jobs, waiting, outbox, webhooks, workers, recent_failures) = tokio::join!(
-        broker::counts(deployment.amqp_url.expose(), &name, &deployment.topology),
+        deployment.probe.counts(&deployment.amqp_url, &deployment.topology),
         states(pool),
         waiting(pool),
         outbox(pool),

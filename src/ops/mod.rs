@@ -1,83 +1,80 @@
 //! What operators see: `/metrics` (Prometheus), `/v1/queues` (the same figures as JSON), the
-//! `/status` page, the worker registry and `/openapi.json`.
+//! `/status` page, health, and the worker registry. Served on the operators' listener of every
+//! process, and to operators only on the tenants' listener (`http::operators`).
 
 pub mod broker;
 mod exposition;
 pub mod figures;
+mod health;
 pub mod history;
-pub mod metrics;
-pub mod openapi;
 mod status;
 pub mod workers;
 
-use std::{
-    collections::HashMap,
-    net::SocketAddr,
-    sync::{LazyLock, Mutex},
-};
+use std::sync::Arc;
 
-use anyhow::Context;
 use axum::{
     Json, Router,
     extract::{FromRef, State},
-    http::{StatusCode, header},
+    http::header,
     response::{IntoResponse, Response},
     routing::get,
 };
 use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
 
-use crate::{config::Settings, queue::Topology};
+pub use health::health_router;
 
-/// How one deployment reaches its broker, recorded at start-up.
-#[derive(Debug, Clone)]
+use crate::{
+    config::{BrokerUrls, Settings},
+    domain::Fault,
+    queue::{BrokerHealth, Topology},
+    server::fault_response,
+    storage::Storage,
+    worker::Busy,
+};
+
+/// One deployment as this process sees it: how it reaches its broker, and its own worker.
 pub struct Deployment {
-    pub amqp_url: crate::secret::SecretUrl,
+    pub amqp_url: BrokerUrls,
     pub topology: Topology,
-    /// This process's worker slots, when it runs a worker.
-    pub worker_slots: Option<usize>,
+    /// This process's worker: its slots and the deliveries it holds, when it runs one.
+    pub worker: Option<(usize, Busy)>,
+    /// The cached broker session the probes use.
+    probe: broker::Probe,
 }
 
-/// Deployments started in this process, by database name. The HTTP state is shared by every
-/// front, so the ops handlers find their broker settings here; tests start many apps per process.
-static DEPLOYMENTS: LazyLock<Mutex<HashMap<String, Deployment>>> = LazyLock::new(Default::default);
-
-/// Records how the deployment on `pool` reaches its broker, and installs the metrics recorder.
-pub fn register(pool: &PgPool, settings: &Settings, runs_worker: bool) {
-    metrics::install();
-    let deployment = Deployment {
-        amqp_url: settings.amqp.amqp_url.clone(),
-        topology: Topology::new(&settings.amqp.queue_prefix),
-        worker_slots: runs_worker.then(|| settings.worker.slots()),
-    };
-    let mut deployments = DEPLOYMENTS.lock().unwrap_or_else(|e| e.into_inner());
-    deployments.insert(workers::deployment(pool), deployment);
-}
-
-fn deployment_of(pool: &PgPool) -> Option<Deployment> {
-    let deployments = DEPLOYMENTS.lock().unwrap_or_else(|e| e.into_inner());
-    deployments.get(&workers::deployment(pool)).cloned()
-}
-
-/// Whether the broker of the deployment on `pool` answers a passive declare now (for `/readyz`).
-pub async fn broker_reachable(pool: &PgPool) -> bool {
-    match deployment_of(pool) {
-        Some(d) => {
-            broker::counts(d.amqp_url.expose(), &workers::deployment(pool), &d.topology).await.is_some()
-        }
-        None => false,
-    }
-}
-
-/// What the ops handlers need.
+/// What the ops and health handlers need; built once per process by `app`.
 #[derive(Clone)]
 pub struct OpsState {
     pub pool: PgPool,
+    pub storage: Storage,
+    /// Whether the relay holds a broker session.
+    pub broker: BrokerHealth,
+    pub deployment: Arc<Deployment>,
 }
 
-impl FromRef<crate::http::AppState> for OpsState {
-    fn from_ref(state: &crate::http::AppState) -> Self {
-        Self { pool: state.pool.clone() }
+impl OpsState {
+    /// The state of the deployment `settings` describe; `worker` is this process's worker.
+    pub fn new(
+        pool: PgPool,
+        storage: Storage,
+        broker: BrokerHealth,
+        settings: &Settings,
+        worker: Option<(usize, Busy)>,
+    ) -> Self {
+        crate::metrics::install(settings.http.metrics_company_labels);
+        let deployment = Deployment {
+            amqp_url: settings.amqp.amqp_url.clone(),
+            topology: Topology::of(&settings.amqp),
+            worker,
+            probe: broker::Probe::default(),
+        };
+        Self { pool, storage, broker, deployment: Arc::new(deployment) }
+    }
+
+    /// Whether a node of the broker answers a passive declare now (for `/readyz`).
+    pub async fn broker_reachable(&self) -> bool {
+        let d = &self.deployment;
+        d.probe.counts(&d.amqp_url, &d.topology).await.is_some()
     }
 }
 
@@ -92,73 +89,53 @@ where
         .route("/v1/queues", get(queues))
         .route("/v1/queues/history", get(queue_history))
         .route("/status", get(status::page))
-        .route("/openapi.json", get(openapi::serve))
 }
 
-/// Serves the ops routes and `/healthz` on `addr` until `shutdown`: how a worker-only process
-/// is scraped.
-pub async fn serve(
-    addr: SocketAddr,
-    pool: PgPool,
-    shutdown: CancellationToken,
-) -> anyhow::Result<SocketAddr> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("binding the metrics listener to {addr}"))?;
-    let bound = listener.local_addr()?;
-    let app = router::<OpsState>().route("/healthz", get(|| async { "ok\n" })).with_state(OpsState { pool });
-    tokio::spawn(async move {
-        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "metrics listener failed");
-        }
-    });
-    tracing::info!(addr = %bound, "metrics listening");
-    Ok(bound)
+/// The operators' listener: the ops routes and health, without credentials.
+pub fn listener_router(state: OpsState) -> Router {
+    router::<OpsState>()
+        .merge(health_router())
+        .layer(axum::middleware::from_fn(crate::server::uniform_client_errors))
+        .with_state(state)
 }
 
-/// An ops answer that could not be computed.
-struct OpsError(StatusCode, String);
+/// An ops answer that could not be computed: the database did not answer.
+pub struct OpsError;
 
 impl IntoResponse for OpsError {
     fn into_response(self) -> Response {
-        (self.0, Json(serde_json::json!({ "code": "OpsUnavailable", "message": self.1 }))).into_response()
+        fault_response(Fault::unavailable("the database did not answer; the figures are unavailable", 5))
     }
 }
 
 impl From<sqlx::Error> for OpsError {
     fn from(e: sqlx::Error) -> Self {
         tracing::warn!(error = %e, "ops figures unavailable");
-        Self(StatusCode::SERVICE_UNAVAILABLE, "the database did not answer".into())
+        Self
     }
 }
 
-async fn take(pool: &PgPool) -> Result<(figures::Figures, Deployment), OpsError> {
-    let deployment = deployment_of(pool).ok_or_else(|| {
-        OpsError(StatusCode::SERVICE_UNAVAILABLE, "this process did not register its deployment".into())
-    })?;
-    Ok((figures::take(pool, &deployment).await?, deployment))
-}
-
 async fn prometheus(State(state): State<OpsState>) -> Result<Response, OpsError> {
-    let (figures, deployment) = take(&state.pool).await?;
+    let figures = figures::take(&state).await?;
     let mut text = String::new();
-    let worker_here = deployment
-        .worker_slots
-        .map(|slots| (workers::busy_here(&state.pool), i64::try_from(slots).unwrap_or(i64::MAX)));
+    let worker_here = state
+        .deployment
+        .worker
+        .as_ref()
+        .map(|(slots, busy)| (busy.now(), i64::try_from(*slots).unwrap_or(i64::MAX)));
     exposition::write(&mut text, &figures, worker_here);
-    text.push_str(&metrics::render());
+    text.push_str(&crate::metrics::render());
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
 }
 
 /// Queue depth, jobs by state, the oldest waiting job, outbox lag, webhooks and workers.
 #[utoipa::path(get, path = "/v1/queues", tag = "ops", responses((status = 200, body = figures::Figures)))]
-async fn queues(State(state): State<OpsState>) -> Result<Json<figures::Figures>, OpsError> {
-    Ok(Json(take(&state.pool).await?.0))
+pub async fn queues(State(state): State<OpsState>) -> Result<Json<figures::Figures>, OpsError> {
+    Ok(Json(figures::take(&state).await?))
 }
 
 /// The last hour, minute by minute: throughput, latency and waiting jobs.
 #[utoipa::path(get, path = "/v1/queues/history", tag = "ops", responses((status = 200, body = Vec<history::Minute>)))]
-async fn queue_history(State(state): State<OpsState>) -> Result<Json<Vec<history::Minute>>, OpsError> {
+pub async fn queue_history(State(state): State<OpsState>) -> Result<Json<Vec<history::Minute>>, OpsError> {
     Ok(Json(history::last_hour(&state.pool).await?))
 }

@@ -1,14 +1,7 @@
 //! The worker registry: each worker process keeps a row in `workers` fresh with its slots and how
 //! many are busy, so operators see every worker's heartbeat from any process.
 
-use std::{
-    collections::HashMap,
-    sync::{
-        Arc, LazyLock, Mutex,
-        atomic::{AtomicI64, Ordering},
-    },
-    time::Duration,
-};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -17,41 +10,7 @@ use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// Jobs in flight per deployment (keyed by database name) in this process. A worker's in-flight
-/// set is private to its consumer, so deliveries count themselves in and out here.
-static BUSY: LazyLock<Mutex<HashMap<String, Arc<AtomicI64>>>> = LazyLock::new(Default::default);
-
-fn busy_counter(deployment: &str) -> Arc<AtomicI64> {
-    let mut busy = BUSY.lock().unwrap_or_else(|e| e.into_inner());
-    busy.entry(deployment.to_string()).or_default().clone()
-}
-
-/// The name this process's pool connects to, which tells deployments apart.
-pub fn deployment(pool: &PgPool) -> String {
-    pool.connect_options().get_database().unwrap_or_default().to_string()
-}
-
-/// A render slot held until dropped.
-#[must_use = "the slot is released when the guard is dropped"]
-pub struct SlotGuard(Arc<AtomicI64>);
-
-impl Drop for SlotGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// Marks one delivery of the worker on `pool` as in flight until the guard drops.
-pub fn busy_slot(pool: &PgPool) -> SlotGuard {
-    let counter = busy_counter(&deployment(pool));
-    counter.fetch_add(1, Ordering::Relaxed);
-    SlotGuard(counter)
-}
-
-/// Deliveries in flight in this process's worker for the deployment on `pool`.
-pub fn busy_here(pool: &PgPool) -> i64 {
-    busy_counter(&deployment(pool)).load(Ordering::Relaxed).max(0)
-}
+use crate::worker::Busy;
 
 /// One worker process as the registry last heard from it.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
@@ -86,7 +45,13 @@ pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<WorkerRow>> {
 
 /// Registers this process's worker and refreshes its row every `interval` until `shutdown`,
 /// then marks it stopped.
-pub async fn heartbeat(pool: PgPool, slots: usize, interval: Duration, shutdown: CancellationToken) {
+pub async fn heartbeat(
+    pool: PgPool,
+    slots: usize,
+    busy: Busy,
+    interval: Duration,
+    shutdown: CancellationToken,
+) {
     let worker_id = Uuid::new_v4();
     let host = hostname();
     let pid = std::process::id() as i32;
@@ -97,7 +62,7 @@ pub async fn heartbeat(pool: PgPool, slots: usize, interval: Duration, shutdown:
             () = shutdown.cancelled() => break,
             _ = tick.tick() => {}
         }
-        let busy = i32::try_from(busy_here(&pool)).unwrap_or(i32::MAX);
+        let busy = i32::try_from(busy.now()).unwrap_or(i32::MAX);
         let beat = sqlx::query(
             "insert into workers (worker_id, host, pid, slots, busy, heartbeat_interval)
              values ($1, $2, $3, $4, $5, make_interval(secs => $6))

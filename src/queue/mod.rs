@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 pub use relay::Relay;
 pub use topology::Topology;
 
+use crate::{config::BrokerUrls, secret::SecretUrl};
+
 /// The body of a job message: only the id; PostgreSQL holds everything else.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -16,10 +18,80 @@ pub struct JobMessage {
     pub job_id: i64,
 }
 
-/// Opens a connection to the broker.
-pub async fn connect(url: &str, name: &str) -> lapin::Result<Connection> {
-    let props = ConnectionProperties::default().with_connection_name(name.into());
-    Connection::connect(url, props).await
+/// A connection and the node it is on.
+pub struct Session {
+    pub connection: Connection,
+    /// `host:port` of the node, for logs.
+    pub node: String,
+}
+
+/// Opens a connection to the first node of `urls` that answers, trying each once in turn from
+/// the node after the one that served last; the error is the last node's.
+pub async fn connect(urls: &BrokerUrls, name: &str) -> lapin::Result<Session> {
+    let mut last = None;
+    for (index, url) in urls.rotation() {
+        let node = node_of(url);
+        let props = ConnectionProperties::default().with_connection_name(name.into());
+        match Connection::connect(url.expose(), props).await {
+            Ok(connection) => {
+                urls.served_by(index);
+                return Ok(Session { connection, node });
+            }
+            Err(e) => {
+                tracing::debug!(%node, error = %e, "RabbitMQ node did not accept a connection");
+                last = Some(e);
+            }
+        }
+    }
+    Err(last.unwrap_or(lapin::Error::from(lapin::ErrorKind::InvalidConnectionState(
+        lapin::ConnectionState::Closed,
+    ))))
+}
+
+/// How a role's broker sessions are logged: a loss once at WARN with the node it was on, failed
+/// reconnects at DEBUG, the next connection at INFO with its node. An outage is then a few lines,
+/// not an ERROR a second.
+pub struct SessionLog {
+    role: &'static str,
+    node: Option<String>,
+    lost: bool,
+}
+
+impl SessionLog {
+    pub fn new(role: &'static str) -> Self {
+        Self { role, node: None, lost: false }
+    }
+
+    /// A session is up on `node`.
+    pub fn connected(&mut self, node: &str) {
+        tracing::info!(role = self.role, node, "connected to RabbitMQ");
+        self.node = Some(node.to_string());
+        self.lost = false;
+    }
+
+    /// A session ended or could not start.
+    pub fn failed(&mut self, error: &anyhow::Error) {
+        let node = self.node.take();
+        if self.lost {
+            tracing::debug!(role = self.role, error = format!("{error:#}"), "RabbitMQ still unreachable");
+        } else {
+            tracing::warn!(
+                role = self.role,
+                node = node.as_deref().unwrap_or("none"),
+                error = format!("{error:#}"),
+                "RabbitMQ session lost; reconnecting, to the next node first"
+            );
+            self.lost = true;
+        }
+    }
+}
+
+/// The `host:port` a URL names (no credentials), for logs.
+fn node_of(url: &SecretUrl) -> String {
+    url::Url::parse(url.expose())
+        .ok()
+        .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port().unwrap_or(5672))))
+        .unwrap_or_else(|| "<unparseable URL>".into())
 }
 
 /// Whether this process currently holds a working broker session (for `/readyz`).

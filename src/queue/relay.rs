@@ -14,8 +14,8 @@ use sqlx::PgPool;
 use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 
-use super::{BrokerHealth, JobMessage, Topology};
-use crate::{db::outbox, secret::SecretUrl};
+use super::{BrokerHealth, JobMessage, SessionLog, Topology};
+use crate::{config::BrokerUrls, db::outbox};
 
 /// Rows published per transaction.
 const BATCH: i64 = 500;
@@ -33,7 +33,7 @@ const RECONNECT_DELAY: Duration = Duration::from_secs(1);
 #[derive(Clone)]
 pub struct Relay {
     pool: PgPool,
-    amqp_url: SecretUrl,
+    amqp_url: BrokerUrls,
     topology: Topology,
     wake: Arc<Notify>,
     health: BrokerHealth,
@@ -46,7 +46,7 @@ impl Relay {
     /// finished jobs, each of which frees room in the window.
     pub fn new(
         pool: PgPool,
-        amqp_url: SecretUrl,
+        amqp_url: BrokerUrls,
         topology: Topology,
         window: u32,
         finals: broadcast::Sender<i64>,
@@ -74,13 +74,14 @@ impl Relay {
 
     /// Runs until `shutdown`, reconnecting after broker or database failures.
     pub async fn run(self, shutdown: CancellationToken) {
+        let mut log = SessionLog::new("outbox relay");
         while !shutdown.is_cancelled() {
-            let result = self.session(&shutdown).await;
+            let result = self.session(&shutdown, &mut log).await;
             self.health.set(false);
             match result {
                 Ok(()) => break,
                 Err(e) => {
-                    tracing::warn!(error = format!("{e:#}"), "outbox relay interrupted; reconnecting");
+                    log.failed(&e);
                     tokio::select! {
                         () = shutdown.cancelled() => break,
                         () = tokio::time::sleep(RECONNECT_DELAY) => {}
@@ -91,16 +92,15 @@ impl Relay {
         tracing::info!("outbox relay stopped");
     }
 
-    async fn session(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
-        let connection =
-            super::connect(self.amqp_url.expose(), &format!("ipscopy relay {}", self.topology.jobs_queue))
-                .await
-                .context("connecting to RabbitMQ")?;
-        let channel = connection.create_channel().await?;
+    async fn session(&self, shutdown: &CancellationToken, log: &mut SessionLog) -> anyhow::Result<()> {
+        let session = super::connect(&self.amqp_url, &format!("ipscopy relay {}", self.topology.jobs_queue))
+            .await
+            .context("connecting to RabbitMQ")?;
+        let channel = session.connection.create_channel().await?;
         channel.confirm_select(ConfirmSelectOptions::default()).await?;
         self.topology.declare(&channel).await.context("declaring the topology")?;
         self.health.set(true);
-        tracing::info!(queue = %self.topology.jobs_queue, "outbox relay connected");
+        log.connected(&session.node);
         let mut finals = self.finals.subscribe();
         loop {
             while self.publish_batch(&channel).await? == BATCH as usize {}
@@ -155,7 +155,7 @@ impl Relay {
         outbox::delete(&mut tx, &ids).await?;
         outbox::mark_published(&mut tx, &jobs).await?;
         tx.commit().await?;
-        crate::ops::metrics::published(rows.len());
+        crate::metrics::published(rows.len());
         tracing::debug!(count = rows.len(), "published jobs");
         Ok(rows.len())
     }

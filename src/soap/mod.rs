@@ -27,7 +27,7 @@ use self::{
 use crate::{
     domain::Fault,
     error::{Error, Result},
-    http::{AppState, ClientAddress},
+    state::{AppState, ClientAddress},
 };
 
 /// Largest SOAP request accepted; batch calls with thousands of handles stay well below it.

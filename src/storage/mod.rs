@@ -67,7 +67,7 @@ impl Storage {
 
     /// Stores `bytes` under `key`, replacing any object there.
     pub async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StorageError> {
-        let _timer = crate::ops::metrics::s3_timer("put");
+        let _timer = crate::metrics::s3_timer("put");
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -82,7 +82,7 @@ impl Storage {
 
     /// Reads the whole object under `key`.
     pub async fn get(&self, key: &str) -> Result<Bytes, StorageError> {
-        let _timer = crate::ops::metrics::s3_timer("get");
+        let _timer = crate::metrics::s3_timer("get");
         let output =
             self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(|e| {
                 match e.as_service_error() {

@@ -4,7 +4,6 @@
 pub mod events;
 pub mod guard;
 pub mod handle;
-pub mod schedule;
 pub mod sender;
 pub mod signing;
 

@@ -17,12 +17,12 @@ use tracing::Instrument;
 use super::{
     AddressPolicy, EndpointHandle, NOTIFY_CHANNEL, Secret, events,
     guard::{GuardedResolver, Refused},
-    schedule::{RetrySchedule, retry_after},
     signing::signature_header,
 };
 use crate::{
     config::WebhookSettings,
     db::webhooks::{self as store, AttemptRecord, Claimed},
+    domain::schedule::{RetrySchedule, retry_after},
 };
 
 /// The sender looks for due deliveries at least this often (lease expiries, missed wake-ups).

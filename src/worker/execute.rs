@@ -16,6 +16,7 @@ use crate::{
         jobs::{Claimed, JobRow, QuietSuccess},
     },
     domain::{AssetHandle, JobHandle, retry::backoff},
+    metrics::Final,
     storage::{StorageError, asset_key},
     webhook::{self, JobEvent},
 };
@@ -31,6 +32,18 @@ pub enum Outcome {
     Skipped,
     /// No such job: the message is poison and goes to the dead-letter queue.
     Unknown,
+}
+
+impl Outcome {
+    /// The final state the job reached, if this attempt ended it.
+    fn final_state(self) -> Option<Final> {
+        match self {
+            Self::Succeeded => Some(Final::Succeeded),
+            Self::Failed => Some(Final::Failed),
+            Self::Cancelled => Some(Final::Cancelled),
+            Self::RetryScheduled | Self::Skipped | Self::Unknown => None,
+        }
+    }
 }
 
 /// Why an attempt did not produce a copy.
@@ -176,7 +189,7 @@ async fn attempt(
             reason: format!("the render engine failed: {e}"),
         })?
         .map_err(|e| JobError::Abort { code: e.code(), reason: e.to_string() })?;
-    crate::ops::metrics::rendered(render_started.elapsed());
+    crate::metrics::rendered(render_started.elapsed());
     check(cancel)?;
     let stored = Stored {
         key: asset_key(job.company_id, job.target_asset_id),
@@ -195,12 +208,12 @@ async fn attempt(
 
 /// Commits the attempt's outcome: asset, job and webhook event change together or not at all.
 async fn record(ctx: &JobContext, job: &JobRow, result: Result<Stored, JobError>) -> anyhow::Result<Outcome> {
-    let _timer = crate::ops::metrics::db_timer("finalize");
+    let _timer = crate::metrics::db_timer("finalize");
     if let Ok(stored) = &result {
         let quiet =
             db::jobs::succeed_unobserved(&ctx.pool, job.job_id, job.attempts, &stored.facts()).await?;
         if quiet != QuietSuccess::Observed {
-            crate::ops::metrics::finished(job.company_id, Outcome::Succeeded, job.created_at);
+            crate::metrics::finished(job.company_id, Final::Succeeded, job.created_at);
             return Ok(Outcome::Succeeded);
         }
     }
@@ -233,26 +246,29 @@ async fn record(ctx: &JobContext, job: &JobRow, result: Result<Stored, JobError>
                 retry_in_ms = delay.as_millis() as u64,
                 "attempt failed; retry scheduled"
             );
-            crate::ops::metrics::retried(job.company_id, code);
+            crate::metrics::retried(job.company_id, code);
             Outcome::RetryScheduled
         }
         Err(JobError::Retry { code, reason }) => {
             let reason = format!("{reason} (gave up after {} attempts)", job.attempts);
             fail(&mut tx, job, code, &reason).await?;
-            crate::ops::metrics::failed(job.company_id, code);
+            crate::metrics::failed(job.company_id, code);
             Outcome::Failed
         }
         Err(JobError::Abort { code, reason }) => {
             fail(&mut tx, job, code, &reason).await?;
-            crate::ops::metrics::failed(job.company_id, code);
+            crate::metrics::failed(job.company_id, code);
             Outcome::Failed
         }
     };
-    if matches!(outcome, Outcome::Succeeded | Outcome::Failed | Outcome::Cancelled) {
+    let final_state = outcome.final_state();
+    if final_state.is_some() {
         db::jobs::notify_final(&mut *tx, job.job_id).await?;
     }
     tx.commit().await?;
-    crate::ops::metrics::finished(job.company_id, outcome, job.created_at);
+    if let Some(final_state) = final_state {
+        crate::metrics::finished(job.company_id, final_state, job.created_at);
+    }
     if outcome == Outcome::RetryScheduled {
         ctx.relay.wake();
     }

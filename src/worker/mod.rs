@@ -3,7 +3,13 @@
 mod execute;
 mod rescue;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
+    time::Duration,
+};
 
 use anyhow::Context;
 use futures::StreamExt;
@@ -20,9 +26,36 @@ pub use execute::{Outcome, Timing};
 pub use rescue::rescue_stale_jobs;
 
 use crate::{
-    queue::{JobMessage, Relay, Topology},
+    queue::{JobMessage, Relay, SessionLog, Topology},
     storage::Storage,
 };
+
+/// How many deliveries this process's worker holds now.
+#[derive(Clone, Default)]
+pub struct Busy(Arc<AtomicI64>);
+
+impl Busy {
+    /// Counts one delivery in until the guard drops.
+    pub fn slot(&self) -> SlotGuard {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        SlotGuard(self.0.clone())
+    }
+
+    /// Deliveries in flight now.
+    pub fn now(&self) -> i64 {
+        self.0.load(Ordering::Relaxed).max(0)
+    }
+}
+
+/// A delivery counted in [`Busy`] until dropped.
+#[must_use = "the slot is released when the guard is dropped"]
+pub struct SlotGuard(Arc<AtomicI64>);
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 const RECONNECT_DELAY: Duration = Duration::from_secs(1);
 
@@ -43,7 +76,9 @@ pub struct JobContext {
 /// Consumes the jobs queue with a bounded number of jobs in flight.
 pub struct Worker {
     pub ctx: JobContext,
-    pub amqp_url: crate::secret::SecretUrl,
+    pub amqp_url: crate::config::BrokerUrls,
+    /// Deliveries in flight now, which the registry heartbeat and `/metrics` report.
+    pub busy: Busy,
     pub topology: Topology,
     /// Jobs run at once; also the RabbitMQ prefetch, so the broker never hands this worker more
     /// than it can start.
@@ -56,9 +91,10 @@ impl Worker {
     /// Runs until `shutdown`; then stops taking deliveries and finishes the jobs in flight.
     pub async fn run(self, shutdown: CancellationToken) {
         let in_flight = TaskTracker::new();
+        let mut log = SessionLog::new("worker");
         while !shutdown.is_cancelled() {
-            if let Err(e) = self.session(&shutdown, &in_flight).await {
-                tracing::warn!(error = format!("{e:#}"), "worker consumer interrupted; reconnecting");
+            if let Err(e) = self.session(&shutdown, &in_flight, &mut log).await {
+                log.failed(&e);
                 tokio::select! {
                     () = shutdown.cancelled() => {}
                     () = tokio::time::sleep(RECONNECT_DELAY) => {}
@@ -75,14 +111,17 @@ impl Worker {
         tracing::info!("worker stopped");
     }
 
-    async fn session(&self, shutdown: &CancellationToken, in_flight: &TaskTracker) -> anyhow::Result<()> {
-        let connection = crate::queue::connect(
-            self.amqp_url.expose(),
-            &format!("ipscopy worker {}", self.topology.jobs_queue),
-        )
-        .await
-        .context("connecting to RabbitMQ")?;
-        let channel = connection.create_channel().await?;
+    async fn session(
+        &self,
+        shutdown: &CancellationToken,
+        in_flight: &TaskTracker,
+        log: &mut SessionLog,
+    ) -> anyhow::Result<()> {
+        let session =
+            crate::queue::connect(&self.amqp_url, &format!("ipscopy worker {}", self.topology.jobs_queue))
+                .await
+                .context("connecting to RabbitMQ")?;
+        let channel = session.connection.create_channel().await?;
         self.topology.declare(&channel).await.context("declaring the topology")?;
         let prefetch = u16::try_from(self.slots).unwrap_or(u16::MAX);
         channel.basic_qos(prefetch, BasicQosOptions::default()).await?;
@@ -94,6 +133,7 @@ impl Worker {
                 FieldTable::default(),
             )
             .await?;
+        log.connected(&session.node);
         tracing::info!(queue = %self.topology.jobs_queue, slots = self.slots, "worker consuming");
         loop {
             let delivery = tokio::select! {
@@ -114,13 +154,12 @@ impl Worker {
                 },
             };
             let ctx = self.ctx.clone();
-            in_flight.spawn(handle(ctx, delivery));
+            in_flight.spawn(handle(ctx, self.busy.slot(), delivery));
         }
     }
 }
 
-async fn handle(ctx: JobContext, delivery: Delivery) {
-    let _slot = crate::ops::workers::busy_slot(&ctx.pool);
+async fn handle(ctx: JobContext, _slot: SlotGuard, delivery: Delivery) {
     let Ok(JobMessage { job_id }) = serde_json::from_slice(&delivery.data) else {
         tracing::error!(body = %String::from_utf8_lossy(&delivery.data), "dead-lettering a malformed job message");
         let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;

@@ -80,3 +80,32 @@ async fn render_writes_each_file_through_the_modifier_and_reports_it() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("wid"), "{}", String::from_utf8_lossy(&bad.stderr));
 }
+
+#[tokio::test]
+async fn a_malformed_broker_list_ends_ipscopy_run_at_once_with_one_line_naming_the_setting() {
+    let data = tempfile::tempdir().unwrap();
+    for (amqp_url, says) in [
+        ("amqp://guest:pw-secret@127.0.0.1:5672/%2f,127.0.0.1:5673", "entry 2"),
+        ("http://guest:pw-secret@127.0.0.1:5672/", "scheme \"http\""),
+    ] {
+        let output = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_ipscopy"))
+                .arg("run")
+                .env("AMQP_URL", amqp_url)
+                .env("IPSCOPY_DATA_DIR", data.path())
+                .env("IPSCOPY_HTTP_ADDR", "127.0.0.1:0")
+                .env("IPSCOPY_OPS_ADDR", "127.0.0.1:0")
+                .env("RUST_LOG", "off")
+                .output(),
+        )
+        .await
+        .expect("the process ends by itself")
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{amqp_url} was accepted");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("error: AMQP_URL (--amqp-url): "), "{stderr}");
+        assert!(stderr.contains(says) && !stderr.contains("pw-secret"), "{stderr}");
+    }
+}

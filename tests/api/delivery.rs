@@ -29,7 +29,8 @@ async fn job_id(app: &TestApp, accepted: &Value) -> i64 {
 }
 
 async fn publish_raw(app: &TestApp, body: &[u8]) {
-    let connection = ipscopy::queue::connect("amqp://guest:guest@127.0.0.1:5672/%2f", "test").await.unwrap();
+    let broker = ipscopy::config::BrokerUrls::from("amqp://guest:guest@127.0.0.1:5672/%2f");
+    let connection = ipscopy::queue::connect(&broker, "test").await.unwrap().connection;
     let channel = connection.create_channel().await.unwrap();
     channel.confirm_select(Default::default()).await.unwrap();
     let confirm = channel
@@ -49,7 +50,8 @@ async fn publish_raw(app: &TestApp, body: &[u8]) {
 }
 
 async fn ready_messages(queue: &str) -> u32 {
-    let connection = ipscopy::queue::connect("amqp://guest:guest@127.0.0.1:5672/%2f", "test").await.unwrap();
+    let broker = ipscopy::config::BrokerUrls::from("amqp://guest:guest@127.0.0.1:5672/%2f");
+    let connection = ipscopy::queue::connect(&broker, "test").await.unwrap().connection;
     let channel = connection.create_channel().await.unwrap();
     let declared = channel
         .queue_declare(

@@ -38,6 +38,8 @@ pub fn fixture(name: &str) -> Vec<u8> {
 /// A running ipscopy with one company, a folder and a user who is an IpsUser there.
 pub struct TestApp {
     pub base: String,
+    /// The operators' listener.
+    pub ops_base: String,
     pub http: reqwest::Client,
     pub pool: PgPool,
     pub running: Option<Running>,
@@ -73,7 +75,7 @@ pub async fn spawn(roles: Roles, configure: impl FnOnce(&mut Settings)) -> TestA
             database_url: format!("{}/{db_name}", postgres_server()).into(),
             db_max_connections: 8,
         },
-        amqp: AmqpSettings { amqp_url: amqp_url().into(), queue_prefix: prefix.clone(), broker_window: 256 },
+        amqp: AmqpSettings::new(amqp_url().into(), prefix.clone()),
         s3: S3Settings {
             s3_endpoint: None,
             s3_bucket: "ipscopy-test".into(),
@@ -83,9 +85,9 @@ pub async fn spawn(roles: Roles, configure: impl FnOnce(&mut Settings)) -> TestA
             data_dir: data.path().to_path_buf(),
         },
         http: HttpSettings {
-            http_addr: "127.0.0.1:0".parse().unwrap(),
-            company_submit_rate: 0,
-            company_submit_burst: 1000,
+            // Tests read job counters by company: the bound covers every company a test run makes.
+            metrics_company_labels: 100_000,
+            ..HttpSettings::new("127.0.0.1:0".parse().unwrap(), "127.0.0.1:0".parse().unwrap())
         },
         login: LoginSettings::default(),
         worker: WorkerSettings {
@@ -113,6 +115,7 @@ pub async fn spawn(roles: Roles, configure: impl FnOnce(&mut Settings)) -> TestA
     admin::add_member(&pool, company, &email, Role::IpsUser).await.expect("membership");
     TestApp {
         base: format!("http://{}", running.http_addr.expect("api role")),
+        ops_base: format!("http://{}", running.ops_addr),
         http: reqwest::Client::new(),
         pool,
         running: Some(running),
@@ -230,6 +233,7 @@ impl TestApp {
             .env("DATABASE_URL", s.db.database_url.expose())
             .env("AMQP_URL", s.amqp.amqp_url.expose())
             .env("IPSCOPY_QUEUE_PREFIX", &s.amqp.queue_prefix)
+            .env("IPSCOPY_OPS_ADDR", "127.0.0.1:0")
             .env("S3_ENDPOINT", &self.running.as_ref().unwrap().s3_endpoint)
             .env("S3_BUCKET", &s.s3.s3_bucket)
             .env("AWS_ACCESS_KEY_ID", &s.s3.aws_access_key_id)
@@ -255,10 +259,32 @@ impl TestApp {
     }
 }
 
+/// A test that panicked (or never called `stop`) still leaves no database or queue behind.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if self.running.take().is_none() {
+            return;
+        }
+        self.shutdown.cancel();
+        let (prefix, db_name) = (self.prefix.clone(), self.db_name.clone());
+        // Drop cannot await, and it may run on the test's own runtime: clean up on a thread.
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            if let Ok(runtime) = runtime {
+                runtime.block_on(drop_deployment(&prefix, &db_name));
+            }
+        });
+        let _ = cleanup.join();
+    }
+}
+
 /// Deletes a test deployment's queues, exchange and database; errors are ignored (best effort).
 pub async fn drop_deployment(prefix: &str, db_name: &str) {
     let topology = Topology::new(prefix);
-    if let Ok(connection) = ipscopy::queue::connect(&amqp_url(), "ipscopy-test-cleanup").await {
+    let broker = ipscopy::config::BrokerUrls::from(amqp_url());
+    if let Ok(ipscopy::queue::Session { connection, .. }) =
+        ipscopy::queue::connect(&broker, "ipscopy-test-cleanup").await
+    {
         if let Ok(channel) = connection.create_channel().await {
             for queue in [&topology.jobs_queue, &topology.dead_queue] {
                 let _ = channel.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await;
@@ -344,6 +370,12 @@ impl TestApp {
     /// GETs a path without credentials; returns status and body text.
     pub async fn get_text(&self, path: &str) -> (u16, String) {
         let response = self.http.get(format!("{}{path}", self.base)).send().await.expect("request sent");
+        (response.status().as_u16(), response.text().await.expect("body"))
+    }
+
+    /// GETs a path of the operators' listener; returns status and body text.
+    pub async fn get_ops_text(&self, path: &str) -> (u16, String) {
+        let response = self.http.get(format!("{}{path}", self.ops_base)).send().await.expect("request sent");
         (response.status().as_u16(), response.text().await.expect("body"))
     }
 }

@@ -242,10 +242,10 @@ async fn call(app: &TestApp, method: &str, (path, body): &(String, Option<Value>
 }
 
 fn documented_routes() -> BTreeSet<(String, String)> {
-    let document = serde_json::to_value(ipscopy::ops::openapi::document()).unwrap();
+    let document = serde_json::to_value(ipscopy::http::openapi::document()).unwrap();
     let mut routes = BTreeSet::new();
     for (path, item) in document["paths"].as_object().unwrap() {
-        // Operators' figures, served without credentials and holding no company's data.
+        // Operators' figures: for IpsAdmin users only here (tests/ops/operators.rs).
         if path.starts_with("/v1/queues") {
             continue;
         }

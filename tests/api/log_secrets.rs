@@ -74,6 +74,7 @@ impl Deployment {
             ("AWS_SECRET_ACCESS_KEY", s3_secret.clone()),
             ("IPSCOPY_DATA_DIR", data.path().display().to_string()),
             ("IPSCOPY_HTTP_ADDR", "127.0.0.1:0".into()),
+            ("IPSCOPY_OPS_ADDR", "127.0.0.1:0".into()),
             ("IPSCOPY_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.1/32".into()),
             ("RUST_LOG", LOG_FILTER.into()),
             ("IPSCOPY_LOG_FORMAT", "json".into()),

@@ -42,7 +42,7 @@ async fn a_job_whose_confirmed_message_the_broker_lost_is_published_again_and_co
     tokio::time::timeout(Duration::from_secs(10), published).await.expect("the relay publishes the job");
 
     let connection =
-        ipscopy::queue::connect(app.settings.amqp.amqp_url.expose(), "ipscopy-test-fault").await.unwrap();
+        ipscopy::queue::connect(&app.settings.amqp.amqp_url, "ipscopy-test-fault").await.unwrap().connection;
     let channel = connection.create_channel().await.unwrap();
     let purged = channel
         .queue_purge(app.topology().jobs_queue.as_str().into(), QueuePurgeOptions::default())

@@ -124,12 +124,12 @@ fn the_dockerfile_runs_the_binary_the_build_produces_as_a_non_root_user() {
 }
 
 #[test]
-fn prometheus_scrapes_the_api_and_every_worker_on_the_address_they_serve() {
+fn prometheus_scrapes_the_api_and_every_worker_on_their_operators_listener() {
     let config: Value =
         serde_yaml::from_str(&read("deploy/prometheus.yml")).expect("deploy/prometheus.yml is YAML");
     let compose = compose();
-    let http_addr = compose["x-ipscopy-env"]["IPSCOPY_HTTP_ADDR"].as_str().expect("IPSCOPY_HTTP_ADDR");
-    let port = http_addr.rsplit(':').next().unwrap();
+    let ops_addr = compose["x-ipscopy-env"]["IPSCOPY_OPS_ADDR"].as_str().expect("IPSCOPY_OPS_ADDR");
+    let port = ops_addr.rsplit(':').next().unwrap();
     let jobs = config["scrape_configs"].as_sequence().expect("scrape_configs");
     let targets: Vec<String> = jobs
         .iter()

@@ -6,6 +6,7 @@ mod deploy;
 mod helpers;
 mod metrics;
 mod openapi;
+mod operators;
 mod readiness;
 mod scrape;
 mod status_page;

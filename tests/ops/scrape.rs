@@ -65,14 +65,14 @@ pub fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<
 
 /// Scrapes `/metrics`.
 pub async fn metrics(app: &TestApp) -> Vec<Sample> {
-    let (status, text) = app.get_text("/metrics").await;
+    let (status, text) = app.get_ops_text("/metrics").await;
     assert_eq!(status, 200, "{text}");
     parse(&text)
 }
 
 /// Reads `/v1/queues`.
 pub async fn queues(app: &TestApp) -> Value {
-    let (status, text) = app.get_text("/v1/queues").await;
+    let (status, text) = app.get_ops_text("/v1/queues").await;
     assert_eq!(status, 200, "{text}");
     serde_json::from_str(&text).expect("JSON body")
 }

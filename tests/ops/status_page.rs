@@ -56,7 +56,7 @@ async fn the_status_page_shows_the_queue_depth_in_a_browser_and_leaves_a_screens
         assert_eq!(status, 202, "{accepted}");
     }
     queues_until(&app, "three ready messages", |f| f["broker"]["ready"] == 3).await;
-    let url = format!("{}/status", app.base);
+    let url = format!("{}/status", app.ops_base);
     let profile = tempfile::tempdir().unwrap();
     let artefacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ops");
     std::fs::create_dir_all(&artefacts).unwrap();

@@ -13,8 +13,8 @@ use crate::{
     db::{self, companies::CompanyRow},
     domain::{CompanyHandle, Fault, FolderPath, Role, role::Access},
     error::Result,
-    http::AppState,
     soap::xml::{Element, Node},
+    state::AppState,
 };
 
 /// Who may call an operation.

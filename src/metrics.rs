@@ -1,18 +1,21 @@
 //! Process-wide counters and histograms (the `metrics` facade, rendered by the Prometheus
-//! recorder), and the one-line helpers the pipeline calls to record them.
+//! recorder), and the one-line helpers the pipeline calls to record them. A leaf: it takes
+//! plain labels and knows no other module of the crate.
 //!
 //! Counters live for the whole process, as Prometheus expects; figures that describe a
-//! deployment (depth, jobs by state) are computed at scrape time instead, see `figures`.
+//! deployment (depth, jobs by state) are computed at scrape time instead, see `ops::figures`.
 
 use std::{
-    sync::OnceLock,
+    collections::HashSet,
+    sync::{
+        Mutex, OnceLock,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::{Duration, Instant},
 };
 
 use metrics::{counter, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-
-use crate::{domain::CompanyHandle, worker::Outcome};
 
 /// Bucket bounds, in seconds, for everything timed: from a fast S3 call to a slow backlog.
 const BUCKETS: &[f64] =
@@ -20,9 +23,22 @@ const BUCKETS: &[f64] =
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
-/// Installs the Prometheus recorder once per process and returns its handle; later calls (tests
-/// start many apps in one process) get the same handle.
-pub fn install() -> &'static PrometheusHandle {
+/// Companies that may carry their own `company` label; 0 leaves the label off.
+static COMPANY_LABELS: AtomicUsize = AtomicUsize::new(0);
+/// The companies labelled so far, at most [`COMPANY_LABELS`] of them.
+static LABELLED: Mutex<Option<HashSet<i64>>> = Mutex::new(None);
+/// The label of every company past the bound.
+const OTHER: &str = "other";
+
+/// Installs the Prometheus recorder once per process and returns its handle. `company_labels`
+/// is how many companies get a `company` label of their own (0: none, the default); tests start
+/// many apps in one process, so the largest bound asked for wins.
+pub fn install(company_labels: usize) -> &'static PrometheusHandle {
+    COMPANY_LABELS.fetch_max(company_labels, Ordering::Relaxed);
+    handle()
+}
+
+fn handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let builder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
@@ -40,7 +56,7 @@ pub fn install() -> &'static PrometheusHandle {
 
 /// The counters and histograms in Prometheus text format.
 pub fn render() -> String {
-    let handle = install();
+    let handle = handle();
     handle.run_upkeep();
     handle.render()
 }
@@ -71,45 +87,73 @@ fn describe() {
     );
 }
 
-fn company(company_id: i64) -> String {
-    CompanyHandle(company_id).to_string()
+/// The `company` label for a company's counters, or `None` when company labels are off. The
+/// label is the company handle (`c|<id>`); past the bound every company shares `other`, so
+/// the number of series stays bounded whatever the number of tenants.
+pub fn company_label(company_id: i64) -> Option<String> {
+    let bound = COMPANY_LABELS.load(Ordering::Relaxed);
+    if bound == 0 {
+        return None;
+    }
+    let mut labelled = LABELLED.lock().unwrap_or_else(|e| e.into_inner());
+    let labelled = labelled.get_or_insert_with(HashSet::new);
+    if labelled.contains(&company_id) || labelled.len() < bound && labelled.insert(company_id) {
+        Some(format!("c|{company_id}"))
+    } else {
+        Some(OTHER.to_string())
+    }
+}
+
+fn labels(company_id: i64, code: Option<&str>) -> Vec<metrics::Label> {
+    let mut labels = Vec::with_capacity(2);
+    if let Some(company) = company_label(company_id) {
+        labels.push(metrics::Label::new("company", company));
+    }
+    if let Some(code) = code {
+        labels.push(metrics::Label::new("code", code.to_string()));
+    }
+    labels
 }
 
 /// Counts `count` accepted copies of a company.
 pub fn submitted(company_id: i64, count: usize) {
-    counter!("ipscopy_jobs_submitted_total", "company" => company(company_id)).increment(count as u64);
+    counter!("ipscopy_jobs_submitted_total", labels(company_id, None)).increment(count as u64);
 }
 
 /// Counts a failed attempt that will run again.
 pub fn retried(company_id: i64, code: &str) {
-    counter!("ipscopy_jobs_retried_total", "company" => company(company_id), "code" => code.to_string())
-        .increment(1);
+    counter!("ipscopy_jobs_retried_total", labels(company_id, Some(code))).increment(1);
 }
 
 /// Counts a job that failed for good.
 pub fn failed(company_id: i64, code: &str) {
-    counter!("ipscopy_jobs_failed_total", "company" => company(company_id), "code" => code.to_string())
-        .increment(1);
+    counter!("ipscopy_jobs_failed_total", labels(company_id, Some(code))).increment(1);
 }
 
-/// Records how an attempt ended: for a final state, its counter (failures are counted with their
-/// code by [`failed`]) and the job's end-to-end duration.
-pub fn finished(company_id: i64, outcome: Outcome, submitted_at: chrono::DateTime<chrono::Utc>) {
+/// How a job reached its final state, as the `outcome` label says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Final {
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+/// Records a job's final state: its counter (failures are counted with their code by
+/// [`failed`]) and the job's end-to-end duration.
+pub fn finished(company_id: i64, outcome: Final, submitted_at: chrono::DateTime<chrono::Utc>) {
     let outcome = match outcome {
-        Outcome::Succeeded => {
-            counter!("ipscopy_jobs_succeeded_total", "company" => company(company_id)).increment(1);
+        Final::Succeeded => {
+            counter!("ipscopy_jobs_succeeded_total", labels(company_id, None)).increment(1);
             "succeeded"
         }
-        Outcome::Cancelled => {
-            counter!("ipscopy_jobs_cancelled_total", "company" => company(company_id)).increment(1);
+        Final::Cancelled => {
+            counter!("ipscopy_jobs_cancelled_total", labels(company_id, None)).increment(1);
             "cancelled"
         }
-        Outcome::Failed => "failed",
-        Outcome::RetryScheduled | Outcome::Skipped | Outcome::Unknown => return,
+        Final::Failed => "failed",
     };
     let elapsed = (chrono::Utc::now() - submitted_at).to_std().unwrap_or_default();
-    histogram!("ipscopy_job_duration_seconds", "outcome" => outcome.to_string())
-        .record(elapsed.as_secs_f64());
+    histogram!("ipscopy_job_duration_seconds", "outcome" => outcome).record(elapsed.as_secs_f64());
 }
 
 /// Records one render's duration.
@@ -144,4 +188,22 @@ pub fn s3_timer(op: &'static str) -> Timer {
 /// Times one PostgreSQL transaction (`finalize`, `publish`, …) until the timer is dropped.
 pub fn db_timer(op: &'static str) -> Timer {
     Timer { name: "ipscopy_db_transaction_duration_seconds", op, started: Instant::now() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn company_labels_stop_at_the_bound_and_later_companies_share_other() {
+        install(2);
+        let first = company_label(1_000_001).expect("labels are on");
+        let second = company_label(1_000_002).expect("labels are on");
+        // Other unit tests may have labelled companies already; the bound holds whatever they did.
+        let third = company_label(1_000_003).expect("labels are on");
+        assert!(first == "c|1000001" || first == OTHER);
+        assert!(second == "c|1000002" || second == OTHER);
+        assert_eq!(third, OTHER, "a third company past a bound of two");
+        assert_eq!(company_label(1_000_001), Some(first), "a company keeps its label");
+    }
 }

@@ -44,24 +44,39 @@ impl IntoResponse for ApiError {
             Error::Fault(fault) => fault,
             Error::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");
-                Fault::new(Fault::EXCEPTION, "internal error; it has been logged")
+                internal_fault()
             }
         };
-        let status = status_of(fault.class);
-        let body = json!({ "code": fault.code, "fault": fault.kind().element(), "reason": fault.reason });
-        let mut response = (status, Json(body)).into_response();
-        if let FaultClass::RateLimited { retry_after_secs } | FaultClass::Unavailable { retry_after_secs } =
-            fault.class
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-        }
-        if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"ipscopy\""));
-        }
-        response
+        fault_response(fault)
     }
+}
+
+fn internal_fault() -> Fault {
+    Fault::new(Fault::EXCEPTION, "internal error; it has been logged")
+}
+
+/// The answer to a request whose handler failed without an error of its own (it panicked).
+pub(super) fn internal_error() -> Response {
+    fault_response(internal_fault())
+}
+
+/// A fault as every listener answers it: its HTTP status, `{code, fault, reason}`, and
+/// `Retry-After` or `WWW-Authenticate` where the fault calls for them.
+pub fn fault_response(fault: Fault) -> Response {
+    let status = status_of(fault.class);
+    let body = json!({ "code": fault.code, "fault": fault.kind().element(), "reason": fault.reason });
+    let mut response = (status, Json(body)).into_response();
+    if let FaultClass::RateLimited { retry_after_secs } | FaultClass::Unavailable { retry_after_secs } =
+        fault.class
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"ipscopy\""));
+    }
+    response
 }
 
 /// Gives the client errors axum answers by itself — a path segment that is not UTF-8, a query
@@ -70,11 +85,12 @@ impl IntoResponse for ApiError {
 pub async fn uniform_client_errors(request: Request, next: Next) -> Response {
     let (method, path) = (request.method().clone(), request.uri().path().to_string());
     let response = next.run(request).await;
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !response.status().is_client_error() || is_json {
+    // JSON errors are shaped already; SOAP faults (XML) are shaped as IPS shapes them.
+    let is_shaped = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v.starts_with(b"application/json") || v.windows(3).any(|w| w == b"xml")
+    });
+    if !response.status().is_client_error() || is_shaped {
         return response;
     }
     let (mut parts, body) = response.into_parts();
@@ -93,11 +109,4 @@ pub async fn uniform_client_errors(request: Request, next: Next) -> Response {
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, axum::body::Body::from(body))
-}
-
-/// Parses a JSON body, answering 30003 with the parser's reason when it is not valid.
-pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
-        Fault::new(Fault::INVALID_REQUEST_XML, format!("the request body is not valid JSON: {e}")).into()
-    })
 }

@@ -11,7 +11,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{figures, history, workers};
+use crate::ops::{figures, history, workers};
 
 /// The whole JSON API.
 #[derive(OpenApi)]
@@ -22,7 +22,7 @@ use super::{figures, history, workers};
         create_webhook, list_webhooks, set_callback_secret, get_webhook, update_webhook, delete_webhook,
         disable_webhook, enable_webhook, get_webhook_secret, rotate_webhook_secret, list_webhook_messages,
         resend_webhook_message, list_webhook_attempts, recover_webhook_messages, test_webhook,
-        super::queues, super::queue_history,
+        crate::ops::queues, crate::ops::queue_history,
     ),
     components(schemas(
         CopyIn, CopyAccepted, BatchIn, BatchItemIn, BatchAccepted, BatchItemOut, JobOut, JobError, CancelOut,
@@ -36,7 +36,7 @@ use super::{figures, history, workers};
         (name = "copies", description = "Submit copies and follow their jobs"),
         (name = "assets", description = "Assets and their content"),
         (name = "webhooks", description = "Signed event delivery"),
-        (name = "ops", description = "Queue depth and health for operators (no credentials)"),
+        (name = "ops", description = "Queue depth and health, for IpsAdmin users only on this listener; the operators' listener (IPSCOPY_OPS_ADDR) serves them without credentials"),
     )
 )]
 pub struct ApiDoc;
