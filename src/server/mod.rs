@@ -8,7 +8,7 @@ use std::{
     net::SocketAddr,
     sync::{
         Arc,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     time::Duration,
 };
@@ -140,10 +140,14 @@ impl Connection {
     async fn run(self, stream: tokio::net::TcpStream, builder: &auto::Builder<TokioExecutor>) {
         let in_flight = Arc::new(AtomicUsize::new(0));
         let idle = Arc::new(tokio::sync::Notify::new());
+        // Until its first request, a connection gets the header timeout: one that sends nothing
+        // at all never reaches hyper's own header timer (the protocol is not known yet).
+        let requested = Arc::new(AtomicBool::new(false));
         let Self { router, peer, limits, requests, shutdown } = self;
         let service = {
-            let (in_flight, idle) = (in_flight.clone(), idle.clone());
+            let (in_flight, idle, requested) = (in_flight.clone(), idle.clone(), requested.clone());
             service_fn(move |request: hyper::Request<Incoming>| {
+                requested.store(true, Ordering::Release);
                 let mut request = request.map(|body| {
                     axum::body::Body::new(tower_http::timeout::TimeoutBody::new(
                         limits.body_idle_timeout,
@@ -177,8 +181,13 @@ impl Connection {
                 loop {
                     let notified = idle.notified();
                     if in_flight.load(Ordering::Acquire) == 0 {
+                        let limit = if requested.load(Ordering::Acquire) {
+                            limits.idle_timeout
+                        } else {
+                            limits.header_timeout
+                        };
                         tokio::select! {
-                            () = tokio::time::sleep(limits.idle_timeout) => return,
+                            () = tokio::time::sleep(limit) => return,
                             () = notified => {}
                         }
                     } else {

@@ -1,0 +1,215 @@
+//! Webhook deliveries: queueing a message to endpoints, claims by senders, resends and recovery.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+
+/// Queues a message for every enabled endpoint of the company that wants its type; returns
+/// how many deliveries were queued.
+pub async fn fan_out(
+    db: impl PgExecutor<'_>,
+    message_id: i64,
+    company_id: i64,
+    event_type: &str,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "insert into webhook_deliveries (message_id, endpoint_id)
+         select $1, e.endpoint_id from webhook_endpoints e
+         where e.company_id = $2 and endpoint_wants(e, $3)",
+    )
+    .bind(message_id)
+    .bind(company_id)
+    .bind(event_type)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Queues a message for one endpoint only.
+pub async fn insert_delivery(db: impl PgExecutor<'_>, message_id: i64, endpoint_id: i64) -> sqlx::Result<()> {
+    sqlx::query("insert into webhook_deliveries (message_id, endpoint_id) values ($1, $2)")
+        .bind(message_id)
+        .bind(endpoint_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Queues a message for a per-request callback URL, signed by the callback endpoint.
+pub async fn insert_callback_delivery(
+    db: impl PgExecutor<'_>,
+    message_id: i64,
+    endpoint_id: i64,
+    url: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("insert into webhook_deliveries (message_id, endpoint_id, url) values ($1, $2, $3)")
+        .bind(message_id)
+        .bind(endpoint_id)
+        .bind(url)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Records the callbackUrl a job was submitted with.
+pub async fn set_job_callback_url(db: impl PgExecutor<'_>, job_id: i64, url: &str) -> sqlx::Result<()> {
+    sqlx::query("update jobs set callback_url = $2 where job_id = $1")
+        .bind(job_id)
+        .bind(url)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The callback URL a job was submitted with, if any.
+pub async fn job_callback_url(db: impl PgExecutor<'_>, job_id: i64) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("select callback_url from jobs where job_id = $1").bind(job_id).fetch_one(db).await
+}
+
+/// A delivery taken by a sender, with what it needs to send it. No `Debug`: it holds secrets.
+#[derive(Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub delivery_id: i64,
+    pub endpoint_id: i64,
+    pub kind: String,
+    pub url: String,
+    pub trigger: String,
+    pub scheduled_steps: i32,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub msg_key: String,
+    pub payload: String,
+}
+
+/// Takes up to `limit` due deliveries for `lease_secs`, at most `per_endpoint` in flight per
+/// endpoint across every sender. Claims are serialised by an advisory lock so two senders
+/// cannot both see an endpoint idle and overshoot its limit.
+pub async fn claim(
+    db: &mut PgConnection,
+    limit: i64,
+    per_endpoint: i64,
+    lease_secs: f64,
+) -> sqlx::Result<Vec<Claimed>> {
+    sqlx::query("select pg_advisory_xact_lock(hashtext('ipscopy.webhook.claim'))").execute(&mut *db).await?;
+    sqlx::query_as(
+        "with busy as (
+             select endpoint_id, count(*) as n from webhook_deliveries
+             where state = 'sending' and locked_until >= now() group by endpoint_id
+         ), due as (
+             select d.delivery_id, d.endpoint_id, d.next_attempt_at,
+                    row_number() over (partition by d.endpoint_id order by d.next_attempt_at, d.delivery_id) as rn
+             from webhook_deliveries d join webhook_endpoints e using (endpoint_id)
+             where e.state = 'enabled' and d.next_attempt_at <= now()
+               and (d.state = 'pending' or (d.state = 'sending' and d.locked_until < now()))
+         ), picked as (
+             select due.delivery_id from due left join busy using (endpoint_id)
+             where due.rn + coalesce(busy.n, 0) <= $2
+             order by due.next_attempt_at, due.delivery_id limit $1
+         )
+         update webhook_deliveries d
+            set state = 'sending', locked_until = now() + make_interval(secs => $3), updated_at = now()
+           from picked, webhook_endpoints e, webhook_messages m
+          where d.delivery_id = picked.delivery_id and e.endpoint_id = d.endpoint_id and m.message_id = d.message_id
+         returning d.delivery_id, d.endpoint_id, e.kind, coalesce(d.url, e.url) as url, d.trigger,
+                   d.scheduled_steps, e.secret,
+                   case when e.previous_secret_expires_at > now() then e.previous_secret end as previous_secret,
+                   m.msg_key, m.payload",
+    )
+    .bind(limit)
+    .bind(per_endpoint)
+    .bind(lease_secs)
+    .fetch_all(db)
+    .await
+}
+
+/// How long until the next pending delivery of an enabled endpoint comes due, in seconds, if
+/// one waits. Deliveries already due but held back by their endpoint's concurrency limit are
+/// left out: a finishing delivery wakes the sender for those.
+pub async fn next_due_in(db: impl PgExecutor<'_>) -> sqlx::Result<Option<f64>> {
+    sqlx::query_scalar(
+        "select extract(epoch from min(d.next_attempt_at) - now())::float8
+         from webhook_deliveries d join webhook_endpoints e using (endpoint_id)
+         where e.state = 'enabled' and d.state = 'pending' and d.next_attempt_at > now()",
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Ends the sender's hold on a delivery: with `retry_in_secs` it is pending again, due after
+/// that long, otherwise it ends in `final_state`. False if another sender took it over meanwhile.
+pub async fn finish_delivery(
+    db: impl PgExecutor<'_>,
+    delivery_id: i64,
+    final_state: &str,
+    retry_in_secs: Option<f64>,
+    scheduled_step: bool,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "update webhook_deliveries
+            set state = case when $3::float8 is null then $2 else 'pending' end,
+                next_attempt_at = case when $3::float8 is null then null else now() + make_interval(secs => $3) end,
+                trigger = 'scheduled', attempts = attempts + 1,
+                scheduled_steps = scheduled_steps + case when $4 then 1 else 0 end,
+                locked_until = null, updated_at = now()
+          where delivery_id = $1 and state = 'sending'",
+    )
+    .bind(delivery_id)
+    .bind(final_state)
+    .bind(retry_in_secs)
+    .bind(scheduled_step)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// What a resend request found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resend {
+    Queued,
+    /// The message is still being delivered on its schedule.
+    InProgress,
+    NotFound,
+}
+
+/// Queues one more attempt of a finished delivery, outside the schedule.
+pub async fn resend(db: &mut PgConnection, endpoint_id: i64, msg_key: &str) -> sqlx::Result<Resend> {
+    let state: Option<String> = sqlx::query_scalar(
+        "select d.state from webhook_deliveries d join webhook_messages m using (message_id)
+         where d.endpoint_id = $1 and m.msg_key = $2 for update of d",
+    )
+    .bind(endpoint_id)
+    .bind(msg_key)
+    .fetch_optional(&mut *db)
+    .await?;
+    match state.as_deref() {
+        None => Ok(Resend::NotFound),
+        Some("pending" | "sending") => Ok(Resend::InProgress),
+        Some(_) => {
+            sqlx::query(
+                "update webhook_deliveries d set state = 'pending', trigger = 'manual', next_attempt_at = now(),
+                        updated_at = now()
+                 from webhook_messages m
+                 where m.message_id = d.message_id and d.endpoint_id = $1 and m.msg_key = $2",
+            )
+            .bind(endpoint_id)
+            .bind(msg_key)
+            .execute(db)
+            .await?;
+            Ok(Resend::Queued)
+        }
+    }
+}
+
+/// Queues one more attempt of every failed delivery of the endpoint created since `since`;
+/// returns how many.
+pub async fn recover(db: impl PgExecutor<'_>, endpoint_id: i64, since: DateTime<Utc>) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "update webhook_deliveries set state = 'pending', trigger = 'recovery', next_attempt_at = now(),
+                updated_at = now()
+         where endpoint_id = $1 and state = 'failed' and created_at >= $2",
+    )
+    .bind(endpoint_id)
+    .bind(since)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,21 @@
+//! Webhook endpoints, secrets, messages, deliveries and the attempt log, one file each.
+//!
+//! The submodules are private: callers use the flat `db::webhooks::` paths re-exported here.
+
+mod attempts;
+mod deliveries;
+mod endpoints;
+mod messages;
+mod secrets;
+
+pub use attempts::{AttemptLogRow, AttemptRecord, insert_attempt, list_attempts};
+pub use deliveries::{
+    Claimed, Resend, claim, fan_out, finish_delivery, insert_callback_delivery, insert_delivery,
+    job_callback_url, next_due_in, recover, resend, set_job_callback_url,
+};
+pub use endpoints::{
+    EndpointRow, NewEndpoint, callback_endpoint, delete_endpoint, endpoint_failed, endpoint_succeeded,
+    find_endpoint, insert_endpoint, list_endpoints, set_enabled, update_endpoint,
+};
+pub use messages::{MessageLogRow, insert_message, list_messages, prune};
+pub use secrets::rotate_secret;

@@ -1,0 +1,70 @@
+//! An endpoint's attempt log: every try of every delivery, with its response.
+
+use axum::{
+    Json,
+    extract::{Path, Query, State},
+};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{LogQuery, endpoint, limit};
+use crate::{
+    auth::Caller,
+    db::webhooks::{self as store, AttemptLogRow},
+    domain::role::Access,
+    http::{ApiError, AppState},
+};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AttemptOut {
+    attempt_id: i64,
+    message_id: String,
+    event_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    /// `scheduled`, `manual` (a resend) or `recovery`.
+    trigger: String,
+    succeeded: bool,
+    response_status_code: Option<i32>,
+    response_excerpt: Option<String>,
+    error: Option<String>,
+    duration_ms: i32,
+    attempted: DateTime<Utc>,
+}
+
+impl From<AttemptLogRow> for AttemptOut {
+    fn from(a: AttemptLogRow) -> Self {
+        AttemptOut {
+            attempt_id: a.attempt_id,
+            message_id: a.msg_key,
+            event_type: a.event_type,
+            url: a.url,
+            trigger: a.trigger,
+            succeeded: a.succeeded,
+            response_status_code: a.response_status,
+            response_excerpt: a.response_excerpt,
+            error: a.error,
+            duration_ms: a.duration_ms,
+            attempted: a.attempted_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(super) struct AttemptsOut {
+    attempts: Vec<AttemptOut>,
+}
+
+pub(super) async fn attempts(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(handle): Path<String>,
+    Query(query): Query<LogQuery>,
+) -> Result<Json<AttemptsOut>, ApiError> {
+    let row = endpoint(&state, &caller, &handle, Access::Read).await?;
+    let rows =
+        store::list_attempts(&state.pool, row.endpoint_id, query.message_id.as_deref(), limit(&query)?)
+            .await?;
+    Ok(Json(AttemptsOut { attempts: rows.into_iter().map(AttemptOut::from).collect() }))
+}
