@@ -8,9 +8,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// A free loopback port below the ephemeral range. A stopped service's port must still be free
-/// when it starts again, and ephemeral ports are handed out meanwhile: to outgoing connections,
-/// and to every `rabbitmqctl`, whose own Erlang node listens on 35672-35682 by default.
+/// A free loopback port below the ephemeral range and outside 35672-35682. A stopped service's
+/// port must still be free when it starts again, and meanwhile ephemeral ports go to outgoing
+/// connections, and 35672-35682 to every `rabbitmqctl`'s own Erlang node (those lie below the
+/// ephemeral range where it starts higher, e.g. at 40000).
 pub fn free_port() -> u16 {
     let ephemeral_from = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
@@ -18,9 +19,13 @@ pub fn free_port() -> u16 {
         .unwrap_or(32_768u16);
     (0..1_000)
         .map(|_| rand::random_range(10_000..ephemeral_from.max(10_001)))
+        .filter(|port| !RABBITMQCTL_PORTS.contains(port))
         .find(|&port| TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok())
         .expect("a free loopback port")
 }
+
+/// Where `rabbitmqctl`'s own Erlang node listens (`RABBITMQ_CTL_DIST_PORT_MIN`..`MAX`).
+const RABBITMQCTL_PORTS: std::ops::RangeInclusive<u16> = 35_672..=35_682;
 
 /// `program args…` as `user`, with only `PATH` and `env` in its environment: the service's
 /// system-wide settings (`/etc/rabbitmq/rabbitmq-env.conf`, `PG*` variables) must not leak in.
