@@ -202,6 +202,17 @@ pub async fn start(
     Ok(Running { http_addr, ops_addr, pool, storage, s3_endpoint, tasks, store_shutdown })
 }
 
+/// Connections the kernel queues for a listener before it accepts them: tokio's default (128)
+/// drops a burst of connects, which the clients then retry a second later.
+const LISTEN_BACKLOG: u32 = 4096;
+
 async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr).await.with_context(|| format!("binding {what} to {addr}"))
+    let bound = (|| {
+        let socket =
+            if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        socket.listen(LISTEN_BACKLOG)
+    })();
+    bound.with_context(|| format!("binding {what} to {addr}"))
 }

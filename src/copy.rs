@@ -1,50 +1,33 @@
-//! The copy use case, shared by the SOAP and JSON fronts: validate everything at once, reserve
-//! the new asset, record the job and its outbox row in one transaction.
+//! The copy use case, shared by the SOAP and JSON fronts and by single and batch submits: every
+//! copy target passes one check, then its asset, job and outbox row are written in one
+//! transaction.
+
+mod target;
+
+use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
+
+pub use target::CopyTarget;
+use target::{SourceFacts, check_source};
 
 use crate::{
     auth::{self, Caller},
-    db::{self, assets::NewAsset},
-    domain::{AssetHandle, CompanyHandle, Fault, FolderPath, JobHandle, names, role::Access},
+    db::{self, batches::NewCopy},
+    domain::{AssetHandle, CompanyHandle, Fault, JobHandle, role::Access},
     error::Result,
     queue::Relay,
 };
 
-/// A copy request, with the IPS `copyImageParam` field names.
+/// A single copy: the company and one copy target, with the IPS `copyImageParam` field names.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CopyRequest {
     #[serde(default)]
     pub company_handle: String,
-    #[serde(default)]
-    pub asset_handle: String,
-    #[serde(default)]
-    pub folder_handle: String,
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub url_modifier: String,
-    /// Where to POST this copy's signed `copy.*` event, besides the company's endpoints.
-    #[serde(default)]
-    pub callback_url: Option<String>,
-}
-
-/// Checks the fields a single copy and a batch item share, in one order with one set of faults:
-/// the source and folder handles, the new name and the modifier.
-pub(crate) fn parse_target(
-    asset_handle: &str,
-    folder_handle: &str,
-    name: &str,
-    url_modifier: &str,
-) -> Result<(AssetHandle, FolderPath), Fault> {
-    let source = AssetHandle::parse(asset_handle)?;
-    let folder = FolderPath::parse_handle(folder_handle)?;
-    names::validate("name", name)?;
-    ipscopy_render::parse(url_modifier)
-        .map_err(|e| Fault::invalid_parameter(format!("urlModifier is invalid: {e}")))?;
-    Ok((source, folder))
+    #[serde(flatten)]
+    pub target: CopyTarget,
 }
 
 /// An accepted copy: the reserved asset and the job that will render it.
@@ -74,11 +57,12 @@ impl Copier {
 
     /// Validates `request` for `caller` and enqueues the copy; nothing is written on any fault.
     pub async fn submit(&self, caller: &Caller, request: &CopyRequest) -> Result<CopyAccepted> {
+        let target = &request.target;
         for (field, value) in [
             ("companyHandle", &request.company_handle),
-            ("assetHandle", &request.asset_handle),
-            ("folderHandle", &request.folder_handle),
-            ("name", &request.name),
+            ("assetHandle", &target.asset_handle),
+            ("folderHandle", &target.folder_handle),
+            ("name", &target.name),
         ] {
             if value.is_empty() {
                 return Err(Fault::missing_parameter(field).into());
@@ -87,81 +71,170 @@ impl Copier {
         let company = CompanyHandle::parse(&request.company_handle)?;
         auth::authorize(&self.pool, caller, company, Access::Write).await?;
         self.take_allowance(company, 1)?;
-        let (source, folder) = parse_target(
-            &request.asset_handle,
-            &request.folder_handle,
-            &request.name,
-            &request.url_modifier,
-        )?;
-        if let Some(url) = &request.callback_url {
-            self.webhook_policy
-                .check_registration(url)
-                .await
-                .map_err(|refused| Fault::invalid_parameter(format!("callbackUrl {refused}")))?;
-        }
-
-        let source_row = db::assets::find(&self.pool, source.0).await?;
-        let source_in_trash = db::assets::in_trash(&self.pool, source.0).await?;
-        match source_row {
-            Some(a) if a.company_id == company.0 && source_in_trash => {
-                return Err(Fault::invalid_parameter(format!(
-                    "asset {source} is in the trash; restore it with restoreAssetsFromTrash first"
-                ))
-                .into());
-            }
-            Some(a) if a.company_id == company.0 && a.r#type == "Image" && a.state == "ready" => {}
-            Some(a) if a.company_id == company.0 && a.state == "pending" => {
-                return Err(Fault::invalid_parameter(format!("asset {source} is not rendered yet")).into());
-            }
-            _ => {
-                return Err(
-                    Fault::not_found(format!("asset {source} does not exist in company {company}")).into()
-                );
-            }
-        }
-        let Some(folder_id) = db::folders::find(&self.pool, company.0, folder.as_str()).await? else {
-            return Err(
-                Fault::not_found(format!("folder {folder} does not exist in company {company}")).into()
-            );
-        };
-
+        // A single copy is checked and written as a batch of one, without the batch row; its
+        // refusal is the answer itself rather than an item of one.
+        let copy = only(self.check(company, std::slice::from_ref(target), None).await?)?;
+        let source = AssetHandle(copy.source_asset_id);
         let mut tx = self.pool.begin().await?;
-        let new_asset = NewAsset {
-            company_id: company.0,
-            folder_id,
-            name: &request.name,
-            url_modifier: &request.url_modifier,
-            source_asset_id: Some(source.0),
-            created_by: Some(caller.user_id),
-        };
-        let Some(asset_id) = db::assets::insert_pending(&mut *tx, &new_asset).await? else {
-            return Err(Fault::conflict(format!(
-                "name {:?} is already used by an asset of company {company}",
-                request.name
-            ))
-            .into());
-        };
-        let job_id = db::jobs::insert(
-            &mut *tx,
-            company.0,
-            source.0,
-            asset_id,
-            &request.url_modifier,
-            self.max_attempts,
-            caller.user_id,
-        )
-        .await?;
-        if let Some(url) = &request.callback_url {
-            db::webhooks::set_job_callback_url(&mut *tx, job_id, url).await?;
-        }
-        db::outbox::insert(&mut *tx, job_id, None).await?;
+        let reserved = reserve(&mut tx, company, caller, vec![Ok(copy)]).await?;
+        let accepted = only(self.enqueue(&mut tx, company, caller, None, reserved).await?)?;
         tx.commit().await?;
         crate::metrics::submitted(company.0, 1);
         self.relay.wake();
-        let accepted =
-            CopyAccepted { asset: AssetHandle(asset_id), job: JobHandle { company_id: company.0, job_id } };
         crate::telemetry::record_handles(&company, &accepted.job, &accepted.asset);
         tracing::info!(job = %accepted.job, asset = %accepted.asset, source = %source, "copy accepted");
         Ok(accepted)
     }
+
+    /// Checks each of `targets` in one order with one set of faults: its fields, its
+    /// callbackUrl (or `default_callback`), its source, its folder, and its name against the
+    /// earlier targets'. One result per target, in order.
+    pub(crate) async fn check(
+        &self,
+        company: CompanyHandle,
+        targets: &[CopyTarget],
+        default_callback: Option<&str>,
+    ) -> Result<Vec<Result<NewCopy, Fault>>> {
+        let mut callbacks: HashMap<String, Result<(), Fault>> = HashMap::new();
+        let mut parsed = Vec::with_capacity(targets.len());
+        for target in targets {
+            let callback_url = target.callback_url.as_deref().or(default_callback);
+            let checked = match target.parse() {
+                Ok(handles) => match callback_url {
+                    Some(url) => self.check_callback(&mut callbacks, url).await.map(|()| handles),
+                    None => Ok(handles),
+                },
+                Err(fault) => Err(fault),
+            };
+            parsed.push(checked.map(|(source, folder)| (target, source, folder, callback_url)));
+        }
+
+        let mut conn = self.pool.acquire().await?;
+        let source_ids: Vec<i64> = parsed.iter().flatten().map(|(_, source, _, _)| source.0).collect();
+        let sources = db::batches::sources(&mut conn, &source_ids).await?;
+        let paths: Vec<&str> = parsed.iter().flatten().map(|(_, _, folder, _)| folder.as_str()).collect();
+        let folders = db::batches::folders(&mut conn, company.0, &paths).await?;
+        drop(conn);
+
+        let mut seen_names = HashSet::new();
+        Ok(parsed
+            .into_iter()
+            .map(|parsed| {
+                let (target, source, folder, callback_url) = parsed?;
+                let facts = sources.get(&source.0).map(|(company_id, kind, state, trash)| SourceFacts {
+                    company_id: *company_id,
+                    kind,
+                    state,
+                    in_trash: trash != "NotInTrash",
+                });
+                check_source(source, company, facts)?;
+                let Some(&folder_id) = folders.get(folder.as_str()) else {
+                    return Err(Fault::not_found(format!(
+                        "folder {folder} does not exist in company {company}"
+                    )));
+                };
+                if !seen_names.insert(target.name.as_str()) {
+                    return Err(Fault::conflict(format!(
+                        "name {:?} appears twice in this batch",
+                        target.name
+                    )));
+                }
+                Ok(NewCopy {
+                    folder_id,
+                    name: target.name.clone(),
+                    url_modifier: target.url_modifier.clone(),
+                    source_asset_id: source.0,
+                    callback_url: callback_url.map(str::to_string),
+                })
+            })
+            .collect())
+    }
+
+    /// The webhook policy's verdict on `url`, asked once per distinct address.
+    async fn check_callback(
+        &self,
+        verdicts: &mut HashMap<String, Result<(), Fault>>,
+        url: &str,
+    ) -> Result<(), Fault> {
+        if let Some(known) = verdicts.get(url) {
+            return known.clone();
+        }
+        let verdict = self
+            .webhook_policy
+            .check_registration(url)
+            .await
+            .map(|_| ())
+            .map_err(|refused| Fault::invalid_parameter(format!("callbackUrl {refused}")));
+        verdicts.insert(url.to_string(), verdict.clone());
+        verdict
+    }
+
+    /// Records a queued job and its outbox row for every reserved copy, in `batch_id` if any;
+    /// the answer for every copy, in order.
+    pub(crate) async fn enqueue(
+        &self,
+        tx: &mut PgConnection,
+        company: CompanyHandle,
+        caller: &Caller,
+        batch_id: Option<i64>,
+        reserved: Vec<Result<(NewCopy, i64), Fault>>,
+    ) -> Result<Vec<Result<CopyAccepted, Fault>>> {
+        let accepted: Vec<(&NewCopy, i64)> = reserved
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .map(|(copy, asset_id)| (copy, *asset_id))
+            .collect();
+        let jobs = if accepted.is_empty() {
+            Vec::new()
+        } else {
+            db::batches::insert_jobs(tx, company.0, caller.user_id, batch_id, self.max_attempts, &accepted)
+                .await?
+        };
+        let mut jobs = jobs.into_iter();
+        Ok(reserved
+            .into_iter()
+            .map(|copy| {
+                let (_, asset_id) = copy?;
+                let job_id = jobs.next().ok_or_else(|| Fault::new(Fault::EXCEPTION, "item not recorded"))?;
+                Ok(CopyAccepted {
+                    asset: AssetHandle(asset_id),
+                    job: JobHandle { company_id: company.0, job_id },
+                })
+            })
+            .collect())
+    }
+}
+
+/// Reserves a pending asset for every checked copy; a name taken meanwhile by another asset of
+/// the company turns its copy into a conflict.
+pub(crate) async fn reserve(
+    tx: &mut PgConnection,
+    company: CompanyHandle,
+    caller: &Caller,
+    copies: Vec<Result<NewCopy, Fault>>,
+) -> Result<Vec<Result<(NewCopy, i64), Fault>>> {
+    let valid: Vec<NewCopy> = copies.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
+    let assets = if valid.is_empty() {
+        HashMap::new()
+    } else {
+        db::batches::insert_assets(tx, company.0, caller.user_id, &valid).await?
+    };
+    Ok(copies
+        .into_iter()
+        .map(|copy| {
+            let copy = copy?;
+            match assets.get(&copy.name) {
+                Some(&asset_id) => Ok((copy, asset_id)),
+                None => Err(Fault::conflict(format!(
+                    "name {:?} is already used by an asset of company {company}",
+                    copy.name
+                ))),
+            }
+        })
+        .collect())
+}
+
+/// The result of a batch of one.
+fn only<T>(mut results: Vec<Result<T, Fault>>) -> Result<T, Fault> {
+    results.pop().unwrap_or_else(|| Err(Fault::new(Fault::EXCEPTION, "copy not recorded")))
 }

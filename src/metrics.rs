@@ -70,7 +70,7 @@ fn describe() {
         "ipscopy_jobs_retried_total",
         "Attempts that failed and were scheduled again, by company and error code."
     );
-    describe_counter!("ipscopy_jobs_cancelled_total", "Copy jobs cancelled while running, by company.");
+    describe_counter!("ipscopy_jobs_cancelled_total", "Copy jobs cancelled, queued or running, by company.");
     describe_counter!(
         "ipscopy_outbox_published_total",
         "Job messages the relay published and the broker confirmed."

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    batch::{BatchItem, MAX_ITEMS},
+    batch::MAX_ITEMS,
+    copy::CopyTarget,
     secret::{ExposeSecret, SecretString},
 };
 
@@ -40,7 +41,7 @@ pub struct SubmitArgs {
 }
 
 /// Reads the copies of a file, CSV or JSON lines (told apart by the first character).
-fn read_items(bytes: &[u8]) -> anyhow::Result<Vec<BatchItem>> {
+fn read_items(bytes: &[u8]) -> anyhow::Result<Vec<CopyTarget>> {
     let text = std::str::from_utf8(bytes).context("the file is not UTF-8")?;
     if text.trim_start().starts_with('{') {
         return text
@@ -74,9 +75,9 @@ struct SubmitItem {
     callback_url: Option<String>,
 }
 
-impl From<SubmitItem> for BatchItem {
+impl From<SubmitItem> for CopyTarget {
     fn from(i: SubmitItem) -> Self {
-        BatchItem {
+        CopyTarget {
             asset_handle: i.asset_handle,
             folder_handle: i.folder_handle,
             name: i.name,

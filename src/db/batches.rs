@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use sqlx::PgConnection;
 
+use crate::domain::JobFailure;
+
 /// One accepted item, ready to be written.
 #[derive(Debug, Clone)]
 pub struct NewCopy {
@@ -148,6 +150,13 @@ pub struct FailedItem {
     pub name: String,
     pub error_code: Option<String>,
     pub error_reason: Option<String>,
+}
+
+impl FailedItem {
+    /// Why the job failed.
+    pub fn failure(&self) -> Option<JobFailure> {
+        Some(JobFailure::recorded(self.error_code.as_deref()?, self.error_reason.clone()?))
+    }
 }
 
 /// Up to `limit` failed jobs of a batch, oldest first.

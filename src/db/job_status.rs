@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
+use crate::domain::JobFailure;
+
 /// A copy job with the names of what it touched.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct JobStatus {
@@ -20,6 +22,13 @@ pub struct JobStatus {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl JobStatus {
+    /// The job's last recorded failure: why it failed, or why its last attempt did.
+    pub fn failure(&self) -> Option<JobFailure> {
+        Some(JobFailure::recorded(self.error_code.as_deref()?, self.error_reason.clone()?))
+    }
 }
 
 const SELECT: &str = "select j.job_id, j.company_id, j.state, j.attempts, j.target_asset_id,

@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
 use super::assets::ImageFacts;
+use crate::domain::JobFailure;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct JobRow {
@@ -24,32 +25,16 @@ pub struct JobRow {
     pub cancel_requested: bool,
 }
 
+impl JobRow {
+    /// The job's last recorded failure: why it failed, or why its last attempt did.
+    pub fn failure(&self) -> Option<JobFailure> {
+        Some(JobFailure::recorded(self.error_code.as_deref()?, self.error_reason.clone()?))
+    }
+}
+
 const COLUMNS: &str = "job_id, company_id, state, source_asset_id, target_asset_id, url_modifier, attempts,
     max_attempts, error_code, error_reason, attempt_errors, next_attempt_at, created_at, started_at,
     finished_at, updated_at, cancel_requested";
-
-pub async fn insert(
-    db: impl PgExecutor<'_>,
-    company_id: i64,
-    source_asset_id: i64,
-    target_asset_id: i64,
-    url_modifier: &str,
-    max_attempts: u32,
-    created_by: i64,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "insert into jobs (company_id, state, source_asset_id, target_asset_id, url_modifier, max_attempts, created_by)
-         values ($1, 'queued', $2, $3, $4, $5, $6) returning job_id",
-    )
-    .bind(company_id)
-    .bind(source_asset_id)
-    .bind(target_asset_id)
-    .bind(url_modifier)
-    .bind(max_attempts as i32)
-    .bind(created_by)
-    .fetch_one(db)
-    .await
-}
 
 pub async fn find(db: impl PgExecutor<'_>, job_id: i64) -> sqlx::Result<Option<JobRow>> {
     sqlx::query_as(&format!("select {COLUMNS} from jobs where job_id = $1"))
@@ -163,8 +148,7 @@ pub async fn fail(
     db: impl PgExecutor<'_>,
     job_id: i64,
     attempt: i32,
-    code: &str,
-    reason: &str,
+    failure: &JobFailure,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "update jobs set state = 'failed', finished_at = now(), updated_at = now(),
@@ -175,8 +159,8 @@ pub async fn fail(
     )
     .bind(job_id)
     .bind(attempt)
-    .bind(code)
-    .bind(reason)
+    .bind(failure.code())
+    .bind(failure.reason())
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -188,8 +172,7 @@ pub async fn schedule_retry(
     job_id: i64,
     attempt: i32,
     at: DateTime<Utc>,
-    code: &str,
-    reason: &str,
+    failure: &JobFailure,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "update jobs set state = 'queued', next_attempt_at = $3, updated_at = now(), published_at = null,
@@ -201,8 +184,8 @@ pub async fn schedule_retry(
     .bind(job_id)
     .bind(attempt)
     .bind(at)
-    .bind(code)
-    .bind(reason)
+    .bind(failure.code())
+    .bind(failure.reason())
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -221,52 +204,39 @@ pub async fn heartbeat(db: impl PgExecutor<'_>, job_id: i64, attempt: i32) -> sq
     .await
 }
 
-/// What a cancel request did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CancelOutcome {
-    /// The job was queued and is now cancelled.
-    Cancelled,
-    /// The job is running; it stops at its next stage boundary.
-    Requested,
-    /// The job had already ended in this state.
-    AlreadyFinal(&'static str),
+/// Locks a job's row for the caller's transaction and returns its state, so no worker's
+/// claim slips between a check of the state and a change made on it.
+pub async fn lock_state(db: impl PgExecutor<'_>, job_id: i64) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("select state from jobs where job_id = $1 for update")
+        .bind(job_id)
+        .fetch_optional(db)
+        .await
 }
 
-/// Cancels a queued job at once, or asks a running one to stop. Call inside a transaction: the
-/// job row is locked so a worker's claim cannot slip between the check and the change. Returns
-/// the job row when it was cancelled here, so the caller can release its asset in the same
-/// transaction.
-pub async fn cancel(
-    db: &mut sqlx::PgConnection,
-    job_id: i64,
-) -> sqlx::Result<(CancelOutcome, Option<JobRow>)> {
-    let state: Option<String> = sqlx::query_scalar("select state from jobs where job_id = $1 for update")
+/// Asks a running job to stop at its next stage boundary; the heartbeat carries the request.
+pub async fn request_cancel(db: impl PgExecutor<'_>, job_id: i64) -> sqlx::Result<()> {
+    sqlx::query("update jobs set cancel_requested = true, updated_at = now() where job_id = $1")
         .bind(job_id)
-        .fetch_optional(&mut *db)
+        .execute(db)
         .await?;
-    match state.as_deref() {
-        Some("queued") => {
-            let row: JobRow = sqlx::query_as(&format!(
-                "update jobs set state = 'cancelled', finished_at = now(), updated_at = now(), next_attempt_at = null
-                 where job_id = $1 returning {COLUMNS}"
-            ))
-            .bind(job_id)
-            .fetch_one(&mut *db)
-            .await?;
-            sqlx::query("delete from outbox where job_id = $1").bind(job_id).execute(&mut *db).await?;
-            Ok((CancelOutcome::Cancelled, Some(row)))
-        }
-        Some("running") => {
-            sqlx::query("update jobs set cancel_requested = true, updated_at = now() where job_id = $1")
-                .bind(job_id)
-                .execute(&mut *db)
-                .await?;
-            Ok((CancelOutcome::Requested, None))
-        }
-        Some("succeeded") => Ok((CancelOutcome::AlreadyFinal("succeeded"), None)),
-        Some("failed") => Ok((CancelOutcome::AlreadyFinal("failed"), None)),
-        _ => Ok((CancelOutcome::AlreadyFinal("cancelled"), None)),
+    Ok(())
+}
+
+/// Ends a queued job as cancelled and drops its outbox rows, so the relay never publishes it;
+/// false if it was not queued.
+pub async fn cancel_queued(db: &mut sqlx::PgConnection, job_id: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "update jobs set state = 'cancelled', finished_at = now(), updated_at = now(), next_attempt_at = null
+         where job_id = $1 and state = 'queued'",
+    )
+    .bind(job_id)
+    .execute(&mut *db)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
     }
+    sqlx::query("delete from outbox where job_id = $1").bind(job_id).execute(db).await?;
+    Ok(true)
 }
 
 /// Ends the running attempt as cancelled; false if the job was no longer in it.
@@ -285,17 +255,19 @@ pub async fn finish_cancelled(db: impl PgExecutor<'_>, job_id: i64, attempt: i32
 /// Puts running jobs whose worker stopped sending heartbeats for `stale_ms` back in the queue,
 /// with an outbox row each; returns how many were rescued.
 pub async fn rescue_stale(db: impl PgExecutor<'_>, stale_ms: i64) -> sqlx::Result<u64> {
+    let lost = JobFailure::worker_lost();
     let rescued = sqlx::query(
         "with rescued as (
              update jobs set state = 'queued', next_attempt_at = null, updated_at = now(), published_at = null,
                     attempt_errors = attempt_errors || jsonb_build_array(jsonb_build_object(
-                        'attempt', attempts, 'code', 'WorkerLost',
-                        'reason', 'the worker stopped sending heartbeats', 'at', now()))
+                        'attempt', attempts, 'code', $2::text, 'reason', $3::text, 'at', now()))
              where state = 'running' and heartbeat_at < now() - make_interval(secs => $1 / 1000.0)
              returning job_id)
          insert into outbox (job_id) select job_id from rescued",
     )
     .bind(stale_ms as f64)
+    .bind(lost.code())
+    .bind(lost.reason())
     .execute(db)
     .await?;
     Ok(rescued.rows_affected())

@@ -1,5 +1,6 @@
-//! Pure domain types: handles, roles, job states and fault codes. No I/O.
+//! Pure domain types: handles, roles, job states, job failures and fault codes. No I/O.
 
+pub mod failure;
 pub mod fault;
 pub mod handles;
 pub mod job;
@@ -8,6 +9,7 @@ pub mod retry;
 pub mod role;
 pub mod schedule;
 
+pub use failure::JobFailure;
 pub use fault::{Fault, FaultClass, FaultKind};
 pub use handles::{AssetHandle, BatchHandle, CompanyHandle, FolderPath, JobHandle};
 pub use job::JobState;

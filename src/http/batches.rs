@@ -13,7 +13,7 @@ use super::{ApiError, AppState, jobs::not_modified};
 use crate::{
     auth::{self, Caller},
     db,
-    domain::{AssetHandle, BatchHandle, CompanyHandle, Fault, JobHandle, role::Access},
+    domain::{AssetHandle, BatchHandle, CompanyHandle, Fault, JobFailure, JobHandle, role::Access},
 };
 
 /// Failed items listed in one answer.
@@ -55,12 +55,13 @@ async fn get_batch(
     let failed: Vec<Value> = failed
         .into_iter()
         .map(|f| {
+            let failure = f.failure();
             json!({
                 "jobHandle": JobHandle { company_id: handle.company_id, job_id: f.job_id }.to_string(),
                 "assetHandle": AssetHandle(f.target_asset_id).to_string(),
                 "name": f.name,
-                "code": f.error_code,
-                "reason": f.error_reason,
+                "code": failure.as_ref().map(JobFailure::code),
+                "reason": failure.as_ref().map(JobFailure::reason),
             })
         })
         .collect();

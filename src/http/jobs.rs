@@ -15,12 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::{ApiError, AppState, assets::AssetOut};
 use crate::{
     auth::{self, Caller},
-    db::{
-        self,
-        jobs::{CancelOutcome, JobRow},
-    },
-    domain::{AssetHandle, CompanyHandle, Fault, JobHandle, JobState, role::Access},
-    webhook::{self, JobEvent},
+    db::{self, jobs::JobRow},
+    domain::{AssetHandle, CompanyHandle, Fault, JobFailure, JobHandle, JobState, role::Access},
+    worker::finalize::{self, CancelOutcome},
 };
 
 #[derive(Serialize)]
@@ -39,16 +36,10 @@ struct JobOut {
     finished: Option<DateTime<Utc>>,
     last_modified: DateTime<Utc>,
     next_attempt: Option<DateTime<Utc>>,
-    error: Option<JobErrorOut>,
+    error: Option<JobFailure>,
     attempt_errors: serde_json::Value,
     /// The finished copy, once the job succeeded.
     asset: Option<AssetOut>,
-}
-
-#[derive(Serialize)]
-struct JobErrorOut {
-    code: String,
-    reason: String,
 }
 
 /// Loads a job the caller may access; another company's job looks exactly like a missing one.
@@ -132,10 +123,7 @@ async fn get_job(
     } else {
         None
     };
-    let error = match (job.error_code, job.error_reason) {
-        (Some(code), Some(reason)) => Some(JobErrorOut { code, reason }),
-        _ => None,
-    };
+    let error = job.failure();
     let body = JobOut {
         job_handle: handle.to_string(),
         company_handle: CompanyHandle(job.company_id).to_string(),
@@ -174,15 +162,7 @@ async fn cancel_job(
 ) -> Result<(StatusCode, Json<CancelOut>), ApiError> {
     let job = accessible_job(&state, &caller, &handle, Access::Write).await?;
     let handle = JobHandle { company_id: job.company_id, job_id: job.job_id };
-    let mut tx = state.pool.begin().await?;
-    let (outcome, cancelled) = db::jobs::cancel(&mut tx, job.job_id).await?;
-    if let Some(cancelled) = &cancelled {
-        db::assets::mark_failed(&mut *tx, cancelled.target_asset_id).await?;
-        webhook::job_finished(&mut tx, cancelled, JobEvent::Cancelled).await?;
-        db::jobs::notify_final(&mut *tx, cancelled.job_id).await?;
-    }
-    tx.commit().await?;
-    let (job_state, cancel_requested) = match outcome {
+    let (job_state, cancel_requested) = match finalize::cancel(&state.pool, &job).await? {
         CancelOutcome::Cancelled => ("cancelled", false),
         CancelOutcome::Requested => ("running", true),
         CancelOutcome::AlreadyFinal(final_state) => {

@@ -19,7 +19,11 @@ use hyper_util::{
     rt::{TokioExecutor, TokioIo, TokioTimer},
     server::conn::auto,
 };
-use tokio::{io::AsyncWriteExt, net::TcpListener, sync::Semaphore};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpListener,
+    sync::Semaphore,
+};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower::ServiceExt;
 
@@ -55,6 +59,8 @@ impl Limits {
 
 /// How long shutdown waits for open connections to finish their requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a refused connection may take to send its request head before it is answered.
+const REFUSAL_READ: Duration = Duration::from_millis(200);
 /// A refused connection gets this long to take its 503.
 const REFUSAL_TIMEOUT: Duration = Duration::from_secs(1);
 /// Pause after a failed accept (out of descriptors, say) so the loop does not spin.
@@ -118,8 +124,12 @@ pub async fn serve(
     }
 }
 
-/// Tells a connection past the bound to come back, without reading its request.
+/// Tells a connection past the bound to come back. What the client sends first is read (up to
+/// a bound, briefly), so that a client which writes its request before reading sees the 503
+/// rather than a reset.
 async fn refuse(mut stream: tokio::net::TcpStream) {
+    let mut head = [0u8; 8192];
+    let _ = tokio::time::timeout(REFUSAL_READ, stream.read(&mut head)).await;
     let _ = tokio::time::timeout(REFUSAL_TIMEOUT, async {
         stream.write_all(TOO_MANY_CONNECTIONS).await?;
         stream.shutdown().await

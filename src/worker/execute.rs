@@ -4,21 +4,21 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::JobContext;
+use super::{
+    JobContext,
+    finalize::{self, Ending},
+};
 use crate::{
     db::{
         self,
         assets::ImageFacts,
-        jobs::{Claimed, JobRow, QuietSuccess},
+        jobs::{Claimed, JobRow},
     },
-    domain::{AssetHandle, JobHandle, retry::backoff},
-    metrics::Final,
+    domain::{AssetHandle, JobFailure, JobHandle, retry::backoff},
     storage::{StorageError, asset_key},
-    webhook::{self, JobEvent},
 };
 
 /// How a delivered job message ended.
@@ -34,27 +34,19 @@ pub enum Outcome {
     Unknown,
 }
 
-impl Outcome {
-    /// The final state the job reached, if this attempt ended it.
-    fn final_state(self) -> Option<Final> {
-        match self {
-            Self::Succeeded => Some(Final::Succeeded),
-            Self::Failed => Some(Final::Failed),
-            Self::Cancelled => Some(Final::Cancelled),
-            Self::RetryScheduled | Self::Skipped | Self::Unknown => None,
-        }
-    }
-}
-
-/// Why an attempt did not produce a copy.
+/// Why an attempt stopped before producing a copy.
 #[derive(Debug)]
-enum JobError {
-    /// Retrying cannot help: fail the job now.
-    Abort { code: &'static str, reason: String },
-    /// A dependency is unavailable: try again later.
-    Retry { code: &'static str, reason: String },
+enum Stop {
+    /// It failed; [`JobFailure::is_transient`] says whether another attempt may help.
+    Failed(JobFailure),
     /// A cancel was requested while the job ran.
     Cancelled,
+}
+
+impl From<JobFailure> for Stop {
+    fn from(failure: JobFailure) -> Self {
+        Self::Failed(failure)
+    }
 }
 
 /// A copy written to the store, waiting to be recorded.
@@ -100,12 +92,9 @@ pub async fn run(ctx: JobContext, job_id: i64) -> anyhow::Result<Outcome> {
         let cancel = CancellationToken::new();
         let heartbeat = tokio::spawn(heartbeat(ctx.clone(), job.job_id, job.attempts, cancel.clone()));
         let result = if job.cancel_requested {
-            Err(JobError::Cancelled)
+            Err(Stop::Cancelled)
         } else if job.attempts > job.max_attempts {
-            Err(JobError::Abort {
-                code: "RetriesExhausted",
-                reason: format!("gave up after {} attempts", job.max_attempts),
-            })
+            Err(JobFailure::retries_exhausted(job.max_attempts).into())
         } else {
             attempt(&ctx, &job, source_key, &cancel).await
         };
@@ -132,8 +121,8 @@ async fn heartbeat(ctx: JobContext, job_id: i64, attempt: i32, cancel: Cancellat
     }
 }
 
-fn check(cancel: &CancellationToken) -> Result<(), JobError> {
-    if cancel.is_cancelled() { Err(JobError::Cancelled) } else { Ok(()) }
+fn check(cancel: &CancellationToken) -> Result<(), Stop> {
+    if cancel.is_cancelled() { Err(Stop::Cancelled) } else { Ok(()) }
 }
 
 async fn attempt(
@@ -141,36 +130,24 @@ async fn attempt(
     job: &JobRow,
     source_key: Option<String>,
     cancel: &CancellationToken,
-) -> Result<Stored, JobError> {
+) -> Result<Stored, Stop> {
     let Some(source_key) = source_key else {
-        return Err(JobError::Abort {
-            code: "SourceMissing",
-            reason: "the source asset no longer exists".into(),
-        });
+        return Err(JobFailure::source_gone().into());
     };
-    let modifier = ipscopy_render::parse(&job.url_modifier)
-        .map_err(|e| JobError::Abort { code: "InvalidModifier", reason: format!("urlModifier {e}") })?;
+    let modifier = ipscopy_render::parse(&job.url_modifier).map_err(JobFailure::invalid_modifier)?;
     let bytes = ctx.storage.get(&source_key).await.map_err(|e| match e {
-        StorageError::NotFound(_) => JobError::Abort {
-            code: "SourceMissing",
-            reason: "the source image is missing from storage".into(),
-        },
+        StorageError::NotFound(_) => JobFailure::source_object_missing(),
         StorageError::Unavailable(detail) => {
             tracing::warn!(error = %detail, "reading the source failed");
-            JobError::Retry {
-                code: "StorageUnavailable",
-                reason: "the object store could not be read".into(),
-            }
+            JobFailure::storage_read()
         }
     })?;
     check(cancel)?;
     let limits = ctx.limits.clone();
     // The permit moves into the render thread: a render abandoned at its time limit keeps its
     // slot until it really ends, so memory stays bounded by render threads × per-render budget.
-    let permit = ctx.render_permits.clone().acquire_owned().await.map_err(|_| JobError::Retry {
-        code: "WorkerStopping",
-        reason: "the worker is shutting down".into(),
-    })?;
+    let permit =
+        ctx.render_permits.clone().acquire_owned().await.map_err(|_| JobFailure::worker_stopping())?;
     check(cancel)?;
     let render_started = Instant::now();
     let render = tokio::task::spawn_blocking(move || {
@@ -180,15 +157,9 @@ async fn attempt(
     // A render past its time limit is abandoned: its thread finishes on its own, its result is dropped.
     let rendered = tokio::time::timeout(ctx.timing.render_timeout, render)
         .await
-        .map_err(|_| JobError::Abort {
-            code: "RenderTimeout",
-            reason: format!("the render took longer than {} s", ctx.timing.render_timeout.as_secs_f64()),
-        })?
-        .map_err(|e| JobError::Abort {
-            code: "RenderCrashed",
-            reason: format!("the render engine failed: {e}"),
-        })?
-        .map_err(|e| JobError::Abort { code: e.code(), reason: e.to_string() })?;
+        .map_err(|_| JobFailure::render_timeout(ctx.timing.render_timeout))?
+        .map_err(JobFailure::render_crashed)?
+        .map_err(JobFailure::from)?;
     crate::metrics::rendered(render_started.elapsed());
     check(cancel)?;
     let stored = Stored {
@@ -200,87 +171,54 @@ async fn attempt(
     };
     ctx.storage.put(&stored.key, rendered.bytes, rendered.format.mime()).await.map_err(|e| {
         tracing::warn!(error = %e, "storing the copy failed");
-        JobError::Retry { code: "StorageUnavailable", reason: "the object store could not be written".into() }
+        JobFailure::storage_write()
     })?;
     check(cancel)?;
     Ok(stored)
 }
 
-/// Commits the attempt's outcome: asset, job and webhook event change together or not at all.
-async fn record(ctx: &JobContext, job: &JobRow, result: Result<Stored, JobError>) -> anyhow::Result<Outcome> {
-    let _timer = crate::metrics::db_timer("finalize");
-    if let Ok(stored) = &result {
-        let quiet =
-            db::jobs::succeed_unobserved(&ctx.pool, job.job_id, job.attempts, &stored.facts()).await?;
-        if quiet != QuietSuccess::Observed {
-            crate::metrics::finished(job.company_id, Final::Succeeded, job.created_at);
+/// Commits the attempt's outcome: a transient failure with attempts left is scheduled again;
+/// every other outcome ends the job through [`finalize::finish`].
+async fn record(ctx: &JobContext, job: &JobRow, result: Result<Stored, Stop>) -> anyhow::Result<Outcome> {
+    let failure = match result {
+        Ok(stored) => {
+            finalize::finish(&ctx.pool, job, Ending::Succeeded(stored.facts())).await?;
             return Ok(Outcome::Succeeded);
         }
-    }
-    let mut tx = ctx.pool.begin().await?;
-    let outcome = match result {
-        Ok(stored) => {
-            if db::jobs::succeed(&mut *tx, job.job_id, job.attempts).await? {
-                db::assets::mark_ready(&mut *tx, job.target_asset_id, &stored.facts()).await?;
-                webhook::job_finished(&mut tx, job, JobEvent::Succeeded).await?;
-            }
-            Outcome::Succeeded
-        }
-        Err(JobError::Cancelled) => {
-            if db::jobs::finish_cancelled(&mut *tx, job.job_id, job.attempts).await? {
-                db::assets::mark_failed(&mut *tx, job.target_asset_id).await?;
-                webhook::job_finished(&mut tx, job, JobEvent::Cancelled).await?;
-            }
+        Err(Stop::Cancelled) => {
             tracing::info!("job cancelled while running");
-            Outcome::Cancelled
+            finalize::finish(&ctx.pool, job, Ending::CancelledWhileRunning).await?;
+            return Ok(Outcome::Cancelled);
         }
-        Err(JobError::Retry { code, reason }) if job.attempts < job.max_attempts => {
-            let delay = backoff(job.attempts as u32, rand::random()).mul_f64(ctx.timing.retry_delay_scale);
-            let at = Utc::now() + delay;
-            if db::jobs::schedule_retry(&mut *tx, job.job_id, job.attempts, at, code, &reason).await? {
-                db::outbox::insert(&mut *tx, job.job_id, Some(at)).await?;
-            }
-            tracing::warn!(
-                code,
-                reason,
-                retry_in_ms = delay.as_millis() as u64,
-                "attempt failed; retry scheduled"
-            );
-            crate::metrics::retried(job.company_id, code);
-            Outcome::RetryScheduled
-        }
-        Err(JobError::Retry { code, reason }) => {
-            let reason = format!("{reason} (gave up after {} attempts)", job.attempts);
-            fail(&mut tx, job, code, &reason).await?;
-            crate::metrics::failed(job.company_id, code);
-            Outcome::Failed
-        }
-        Err(JobError::Abort { code, reason }) => {
-            fail(&mut tx, job, code, &reason).await?;
-            crate::metrics::failed(job.company_id, code);
-            Outcome::Failed
-        }
+        Err(Stop::Failed(failure)) => failure,
     };
-    let final_state = outcome.final_state();
-    if final_state.is_some() {
-        db::jobs::notify_final(&mut *tx, job.job_id).await?;
+    if failure.is_transient() && job.attempts < job.max_attempts {
+        schedule_retry(ctx, job, &failure).await?;
+        return Ok(Outcome::RetryScheduled);
     }
-    tx.commit().await?;
-    if let Some(final_state) = final_state {
-        crate::metrics::finished(job.company_id, final_state, job.created_at);
-    }
-    if outcome == Outcome::RetryScheduled {
-        ctx.relay.wake();
-    }
-    Ok(outcome)
+    let failure = if failure.is_transient() { failure.given_up(job.attempts) } else { failure };
+    finalize::finish(&ctx.pool, job, Ending::Failed(failure)).await?;
+    Ok(Outcome::Failed)
 }
 
-async fn fail(tx: &mut PgConnection, job: &JobRow, code: &str, reason: &str) -> sqlx::Result<()> {
-    tracing::warn!(code, reason, "job failed");
-    if db::jobs::fail(&mut *tx, job.job_id, job.attempts, code, reason).await? {
-        db::assets::mark_failed(&mut *tx, job.target_asset_id).await?;
-        webhook::job_finished(tx, job, JobEvent::Failed).await?;
+/// Puts the job back in the queue with an outbox row due after its backoff.
+async fn schedule_retry(ctx: &JobContext, job: &JobRow, failure: &JobFailure) -> sqlx::Result<()> {
+    let _timer = crate::metrics::db_timer("finalize");
+    let delay = backoff(job.attempts as u32, rand::random()).mul_f64(ctx.timing.retry_delay_scale);
+    let at = Utc::now() + delay;
+    let mut tx = ctx.pool.begin().await?;
+    if db::jobs::schedule_retry(&mut *tx, job.job_id, job.attempts, at, failure).await? {
+        db::outbox::insert(&mut *tx, job.job_id, Some(at)).await?;
     }
+    tx.commit().await?;
+    tracing::warn!(
+        code = failure.code(),
+        reason = failure.reason(),
+        retry_in_ms = delay.as_millis() as u64,
+        "attempt failed; retry scheduled"
+    );
+    crate::metrics::retried(job.company_id, failure.code());
+    ctx.relay.wake();
     Ok(())
 }
 

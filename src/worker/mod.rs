@@ -1,6 +1,7 @@
 //! The worker role: consumes job messages, runs each job, acks after the outcome is committed.
 
 mod execute;
+pub mod finalize;
 mod rescue;
 
 use std::{

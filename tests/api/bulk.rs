@@ -2,6 +2,8 @@
 
 use serde_json::{Value, json};
 
+use ipscopy::domain::AssetHandle;
+
 use crate::helpers::{PASSWORD, TestApp, encode, spawn_app};
 
 async fn post(app: &TestApp, path: &str, key: Option<&str>, body: &Value) -> (u16, Option<String>, Value) {
@@ -63,6 +65,57 @@ async fn a_batch_reports_each_item_and_enqueues_only_the_valid_ones() {
     assert_eq!(status_body["counts"]["succeeded"], 2);
     assert_eq!(status_body["completed"], true);
     assert_eq!(status_body["failedItems"], json!([]));
+    app.stop().await;
+}
+
+/// Moves an asset to the trash as an IPS client does, with `deleteAsset` over SOAP.
+async fn trash(app: &TestApp, asset: AssetHandle) {
+    let body = format!(
+        r#"<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><deleteAssetParam xmlns="http://www.scene7.com/IpsApi/xsd/2014-04-03"><companyHandle>{}</companyHandle><assetHandle>{asset}</assetHandle></deleteAssetParam></soapenv:Body></soapenv:Envelope>"#,
+        app.company
+    );
+    let response = app
+        .http
+        .post(format!("{}/scene7/services/IpsApiService", app.base))
+        .basic_auth(&app.email, Some(PASSWORD))
+        .header("content-type", "text/xml")
+        .header("soapaction", "deleteAsset")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let reply = response.text().await.unwrap();
+    assert!(status == 200 && reply.contains("deleteAssetReturn"), "{status}: {reply}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_item_whose_source_is_in_the_trash_gets_the_fault_a_single_copy_of_it_gets() {
+    let app = spawn_app().await;
+    let source = app.add_image("chelsea", "chelsea.png").await;
+    trash(&app, source).await;
+
+    let (single_status, _, single) =
+        post(&app, "/v1/copies", None, &app.copy_body(source, "from-trash", "wid=10")).await;
+    let batch_body = json!({
+        "companyHandle": app.company.to_string(),
+        "items": [item(&app, &source.to_string(), "from-trash", "wid=10")],
+    });
+    let (batch_status, _, batch) = post(&app, "/v1/copies/batch", None, &batch_body).await;
+
+    assert_eq!(single_status, 400, "{single}");
+    assert_eq!(single["code"], 30001);
+    assert!(single["reason"].as_str().unwrap().contains("in the trash; restore it"), "{single}");
+    assert_eq!(batch_status, 202, "{batch}");
+    assert_eq!(batch["rejectedCount"], 1);
+    assert_eq!(batch["batchHandle"], Value::Null);
+    let refused = &batch["items"][0];
+    assert_eq!(
+        (&refused["code"], &refused["fault"], &refused["reason"]),
+        (&single["code"], &single["fault"], &single["reason"]),
+        "{batch}"
+    );
+    assert_eq!(count(&app, "jobs").await, 0);
     app.stop().await;
 }
 

@@ -64,6 +64,11 @@ impl PgCluster {
         assert!(up.is_ok(), "PostgreSQL does not listen on {port}");
     }
 
+    /// What the server logged so far (`pg_ctl -l`): WARNINGs and errors at the default levels.
+    pub fn server_log(&self) -> String {
+        fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
     fn pg_ctl(&self, args: &[&str]) -> Command {
         let data = path(self.dir.path(), "data");
         let mut full = vec!["-D", data.as_str()];

@@ -81,9 +81,9 @@ pub async fn get_job_log_details(call: &Call<'_>) -> Result<Node> {
         let (log_type, message) = if succeeded {
             ("Info", format!("copied into {} ({})", AssetHandle(job.target_asset_id), job.target_name))
         } else {
-            let code = job.error_code.as_deref().unwrap_or("Failed");
-            let reason = job.error_reason.as_deref().unwrap_or("the copy failed");
-            ("Error", format!("{code}: {reason}"))
+            // `code: reason`, the failure's display form.
+            let failure = job.failure().map(|f| f.to_string());
+            ("Error", failure.unwrap_or_else(|| "Failed: the copy failed".into()))
         };
         let detail = Node::new("detail")
             .child(Node::leaf("logMessage", message))
