@@ -17,6 +17,8 @@ COPY --from=build /usr/local/bin/ipscopy /usr/local/bin/ipscopy
 USER ipscopy
 WORKDIR /var/lib/ipscopy
 ENV IPSCOPY_HTTP_ADDR=0.0.0.0:8080 IPSCOPY_DATA_DIR=/var/lib/ipscopy/data
-EXPOSE 8080
+# 9091 is the operators' listener; it stays on the container's loopback unless the deployment
+# sets IPSCOPY_OPS_ADDR=0.0.0.0:9091 (docker-compose.yml and deploy/kubernetes do, for scrapes).
+EXPOSE 8080 9091
 ENTRYPOINT ["ipscopy"]
 CMD ["run"]
