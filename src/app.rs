@@ -161,7 +161,6 @@ pub async fn start(
                 )
                 .map(Arc::new),
             },
-            broker: relay.health(),
             auth: Authenticator::new(pool.clone(), &settings.login),
             job_events: job_events.clone(),
             ops,

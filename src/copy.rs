@@ -58,16 +58,10 @@ impl Copier {
     /// Validates `request` for `caller` and enqueues the copy; nothing is written on any fault.
     pub async fn submit(&self, caller: &Caller, request: &CopyRequest) -> Result<CopyAccepted> {
         let target = &request.target;
-        for (field, value) in [
-            ("companyHandle", &request.company_handle),
-            ("assetHandle", &target.asset_handle),
-            ("folderHandle", &target.folder_handle),
-            ("name", &target.name),
-        ] {
-            if value.is_empty() {
-                return Err(Fault::missing_parameter(field).into());
-            }
+        if request.company_handle.is_empty() {
+            return Err(Fault::missing_parameter("companyHandle").into());
         }
+        target.require_fields()?;
         let company = CompanyHandle::parse(&request.company_handle)?;
         auth::authorize(&self.pool, caller, company, Access::Write).await?;
         self.take_allowance(company, 1)?;

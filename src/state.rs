@@ -9,7 +9,7 @@ use axum::{
 };
 use sqlx::PgPool;
 
-use crate::{auth::Authenticator, copy::Copier, ops::OpsState, queue::BrokerHealth, storage::Storage};
+use crate::{auth::Authenticator, copy::Copier, ops::OpsState, storage::Storage};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -17,12 +17,12 @@ pub struct AppState {
     pub pool: PgPool,
     pub storage: Storage,
     pub copier: Copier,
-    pub broker: BrokerHealth,
     /// Checks credentials, with failed-login throttling.
     pub auth: Authenticator,
     /// Ids of jobs that just reached a final state (from PostgreSQL notifications), for long-polls.
     pub job_events: tokio::sync::broadcast::Sender<i64>,
-    /// The deployment's broker probe and this process's worker, for readiness and the ops routes.
+    /// The deployment's broker health and probe and this process's worker, for readiness and the
+    /// ops routes.
     pub ops: OpsState,
 }
 

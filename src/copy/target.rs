@@ -24,9 +24,8 @@ pub struct CopyTarget {
 }
 
 impl CopyTarget {
-    /// Checks the fields in one order with one set of faults: presence, the source and folder
-    /// handles, the new name, the modifier.
-    pub fn parse(&self) -> Result<(AssetHandle, FolderPath), Fault> {
+    /// 30002 naming the first of `assetHandle`, `folderHandle` and `name` that is empty.
+    pub fn require_fields(&self) -> Result<(), Fault> {
         for (field, value) in
             [("assetHandle", &self.asset_handle), ("folderHandle", &self.folder_handle), ("name", &self.name)]
         {
@@ -34,6 +33,13 @@ impl CopyTarget {
                 return Err(Fault::missing_parameter(field));
             }
         }
+        Ok(())
+    }
+
+    /// Checks the fields in one order with one set of faults: presence, the source and folder
+    /// handles, the new name, the modifier.
+    pub fn parse(&self) -> Result<(AssetHandle, FolderPath), Fault> {
+        self.require_fields()?;
         let source = AssetHandle::parse(&self.asset_handle)?;
         let folder = FolderPath::parse_handle(&self.folder_handle)?;
         names::validate("name", &self.name)?;

@@ -104,15 +104,6 @@ pub async fn mark_failed(db: impl PgExecutor<'_>, asset_id: i64) -> sqlx::Result
     Ok(())
 }
 
-/// Whether an asset sits in the trash (emptied or not); false for an unknown asset.
-pub async fn in_trash(db: impl PgExecutor<'_>, asset_id: i64) -> sqlx::Result<bool> {
-    let state: Option<String> = sqlx::query_scalar("select trash_state from assets where asset_id = $1")
-        .bind(asset_id)
-        .fetch_optional(db)
-        .await?;
-    Ok(state.is_some_and(|s| s != "NotInTrash"))
-}
-
 /// Moves an asset of the company from trash state `from` to `to`. Returns the state it was
 /// in (`None` if the company has no such asset); it moved only if that state was `from`.
 pub async fn move_trash_state(

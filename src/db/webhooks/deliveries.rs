@@ -50,21 +50,6 @@ pub async fn insert_callback_delivery(
     Ok(())
 }
 
-/// Records the callbackUrl a job was submitted with.
-pub async fn set_job_callback_url(db: impl PgExecutor<'_>, job_id: i64, url: &str) -> sqlx::Result<()> {
-    sqlx::query("update jobs set callback_url = $2 where job_id = $1")
-        .bind(job_id)
-        .bind(url)
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
-/// The callback URL a job was submitted with, if any.
-pub async fn job_callback_url(db: impl PgExecutor<'_>, job_id: i64) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("select callback_url from jobs where job_id = $1").bind(job_id).fetch_one(db).await
-}
-
 /// A delivery taken by a sender, with what it needs to send it. No `Debug`: it holds secrets.
 #[derive(Clone, sqlx::FromRow)]
 pub struct Claimed {

@@ -10,8 +10,8 @@ mod secrets;
 
 pub use attempts::{AttemptLogRow, AttemptRecord, insert_attempt, list_attempts};
 pub use deliveries::{
-    Claimed, Resend, claim, fan_out, finish_delivery, insert_callback_delivery, insert_delivery,
-    job_callback_url, next_due_in, recover, resend, set_job_callback_url,
+    Claimed, Resend, claim, fan_out, finish_delivery, insert_callback_delivery, insert_delivery, next_due_in,
+    recover, resend,
 };
 pub use endpoints::{
     EndpointRow, NewEndpoint, callback_endpoint, delete_endpoint, endpoint_failed, endpoint_succeeded,
