@@ -3,6 +3,8 @@ FROM rust:1.95-bookworm AS build
 # libjpeg-turbo (the turbojpeg crate) builds with cmake and nasm.
 RUN apt-get update && apt-get install -y --no-install-recommends cmake nasm && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# The whole tree, .sqlx/ and .cargo/config.toml included: the query macros check against .sqlx/
+# (SQLX_OFFLINE), so the build needs no database.
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \

@@ -15,16 +15,17 @@ use target::{SourceFacts, check_source};
 use crate::{
     auth::{self, Caller},
     db::{self, batches::NewCopy},
-    domain::{AssetHandle, CompanyHandle, Fault, JobHandle, role::Access},
+    domain::{AssetHandle, CompanyHandle, Fault, JobHandle, TrashState, role::Access},
     error::Result,
     queue::Relay,
 };
 
 /// A single copy: the company and one copy target, with the IPS `copyImageParam` field names.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CopyRequest {
     #[serde(default)]
+    #[schema(value_type = CompanyHandle, required = true)]
     pub company_handle: String,
     #[serde(flatten)]
     pub target: CopyTarget,
@@ -115,11 +116,11 @@ impl Copier {
             .into_iter()
             .map(|parsed| {
                 let (target, source, folder, callback_url) = parsed?;
-                let facts = sources.get(&source.0).map(|(company_id, kind, state, trash)| SourceFacts {
-                    company_id: *company_id,
-                    kind,
-                    state,
-                    in_trash: trash != "NotInTrash",
+                let facts = sources.get(&source.0).map(|s| SourceFacts {
+                    company_id: s.company_id,
+                    kind: &s.kind,
+                    state: s.state,
+                    in_trash: s.trash_state != TrashState::NotInTrash,
                 });
                 check_source(source, company, facts)?;
                 let Some(&folder_id) = folders.get(folder.as_str()) else {

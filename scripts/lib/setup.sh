@@ -196,6 +196,33 @@ ensure_services() {
   echo "PostgreSQL on $pg_host:$pg_port and RabbitMQ on $mq_host:$mq_port answer"
 }
 
+# sqlx-cli 0.8 (`cargo sqlx`), which checks and regenerates .sqlx/, the query macros' offline data.
+require_sqlx_cli() {
+  cargo sqlx --version >/dev/null 2>&1 && return
+  step "installing sqlx-cli (cargo install)"
+  cargo install sqlx-cli --version '^0.8' --no-default-features --features postgres,rustls --locked
+}
+
+# sqlx_prepare SERVER_URL [--check]: `cargo sqlx prepare` against a scratch database of the server
+# (postgres://user@host:port, no database name) migrated from migrations/, dropped afterwards.
+# Without --check it rewrites .sqlx/; with it, it fails when .sqlx/ does not match the queries.
+sqlx_prepare() {
+  local server=$1 query="" status=0
+  shift
+  [[ $server == *\?* ]] && query="?${server#*\?}"
+  server=${server%%\?*}
+  local db="ipscopy_sqlx_$$"
+  local url="${server%/}/$db$query"
+  # Chained, since errexit does not hold inside a command whose status is tested.
+  (
+    cd "$ipscopy_root" && export DATABASE_URL=$url \
+      && cargo sqlx database create && cargo sqlx migrate run \
+      && cargo sqlx prepare "$@" --workspace -- --all-targets
+  ) || status=$?
+  DATABASE_URL=$url cargo sqlx database drop -y >/dev/null 2>&1 || true
+  return "$status"
+}
+
 # setup MODE (run or test): the toolchain, the Debian packages and the services.
 setup() {
   local mode=$1

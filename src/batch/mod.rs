@@ -19,16 +19,19 @@ use crate::{
 pub const MAX_ITEMS: usize = 1000;
 
 /// A batch of copies in one company.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchRequest {
     #[serde(default)]
+    #[schema(value_type = CompanyHandle, required = true)]
     pub company_handle: String,
     /// The copies; the company comes from the batch.
     #[serde(default)]
+    #[schema(required = true, min_items = 1, max_items = 1000)]
     pub items: Vec<CopyTarget>,
     /// Default callbackUrl for items that name none.
     #[serde(default)]
+    #[schema(format = "uri")]
     pub callback_url: Option<String>,
 }
 

@@ -16,7 +16,7 @@ use crate::{
     app::open_storage,
     config::{DbSettings, S3Settings},
     db,
-    domain::Role,
+    domain::{JobState, Role},
 };
 
 #[derive(Args)]
@@ -111,8 +111,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     progress.set_message("accepted");
     // The run ends when the last job finished, by the database's clock: how often the loop
     // below looks must not change the figure, so it can look rarely and cost little.
-    let started_at: chrono::DateTime<chrono::Utc> =
-        sqlx::query_scalar("select now()").fetch_one(&pool).await?;
+    let started_at = db::bench::now(&pool).await?;
     let started = Instant::now();
     let results: Vec<anyhow::Result<usize>> = stream::iter(bodies)
         .map(|body| {
@@ -149,12 +148,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     );
     done.set_message("finished");
     loop {
-        let finished: i64 = sqlx::query_scalar(
-            "select count(*) from jobs where company_id = $1 and state in ('succeeded', 'failed', 'cancelled')",
-        )
-        .bind(company.0)
-        .fetch_one(&pool)
-        .await?;
+        let finished = db::bench::finished(&pool, company.0).await?;
         done.set_position(finished as u64);
         if finished as usize >= accepted {
             break;
@@ -163,20 +157,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     done.finish();
     // Null when nothing was accepted: the rate is then undefined, not an error.
-    let total_secs: Option<f64> = sqlx::query_scalar(
-        "select extract(epoch from max(finished_at) - $2)::float8 from jobs where company_id = $1",
-    )
-    .bind(company.0)
-    .bind(started_at)
-    .fetch_one(&pool)
-    .await?;
-    let rows: Vec<(String, f64)> = sqlx::query_as(
-        "select state, extract(epoch from finished_at - created_at)::float8 from jobs where company_id = $1",
-    )
-    .bind(company.0)
-    .fetch_all(&pool)
-    .await?;
-    let failed = rows.iter().filter(|(state, _)| state != "succeeded").count();
+    let total_secs = db::bench::finished_after(&pool, company.0, started_at).await?;
+    let rows = db::bench::latencies(&pool, company.0).await?;
+    let failed = rows.iter().filter(|&&(state, _)| state != JobState::Succeeded).count();
     let mut latencies: Vec<f64> = rows.iter().map(|(_, secs)| secs * 1000.0).collect();
     latencies.sort_by(f64::total_cmp);
     println!("copies submitted   {}", args.copies);

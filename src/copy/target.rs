@@ -3,23 +3,37 @@
 
 use serde::Deserialize;
 
-use crate::domain::{AssetHandle, CompanyHandle, Fault, FolderPath, names};
+use crate::domain::{AssetHandle, AssetState, CompanyHandle, Fault, FolderPath, names};
 
 /// One copy to make, with the IPS `copyImageParam` field names: the source, the folder and
 /// name of the copy, the Image Serving commands to render it with, and where to announce it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CopyTarget {
+    /// The source image.
     #[serde(default)]
+    #[schema(value_type = AssetHandle, required = true)]
     pub asset_handle: String,
+    /// The folder the copy goes in.
     #[serde(default)]
+    #[schema(value_type = FolderPath, required = true)]
     pub folder_handle: String,
+    /// The copy's name, unique in the company: no `/` or `\`, not `.` or `..`, no control
+    /// character, no leading or trailing space.
     #[serde(default)]
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\s/\\\x00-\x1f\x7f-\x9f](?:[^/\\\x00-\x1f\x7f-\x9f]*[^\s/\\\x00-\x1f\x7f-\x9f])?$"
+    )]
     pub name: String,
+    /// Image Serving commands, e.g. `wid=500&fmt=png`; empty copies the source as it is.
     #[serde(default)]
     pub url_modifier: String,
     /// Where to POST this copy's signed `copy.*` event, besides the company's endpoints.
     #[serde(default)]
+    #[schema(format = "uri")]
     pub callback_url: Option<String>,
 }
 
@@ -55,7 +69,7 @@ pub struct SourceFacts<'a> {
     pub company_id: i64,
     /// The asset type, `Image` for a copyable master.
     pub kind: &'a str,
-    pub state: &'a str,
+    pub state: AssetState,
     pub in_trash: bool,
 }
 
@@ -70,8 +84,8 @@ pub fn check_source(
         Some(f) if f.company_id == company.0 && f.in_trash => Err(Fault::invalid_parameter(format!(
             "asset {source} is in the trash; restore it with restoreAssetsFromTrash first"
         ))),
-        Some(f) if f.company_id == company.0 && f.kind == "Image" && f.state == "ready" => Ok(()),
-        Some(f) if f.company_id == company.0 && f.state == "pending" => {
+        Some(f) if f.company_id == company.0 && f.kind == "Image" && f.state == AssetState::Ready => Ok(()),
+        Some(f) if f.company_id == company.0 && f.state == AssetState::Pending => {
             Err(Fault::invalid_parameter(format!("asset {source} is not rendered yet")))
         }
         _ => Err(Fault::not_found(format!("asset {source} does not exist in company {company}"))),
@@ -96,12 +110,7 @@ mod tests {
     const COMPANY: CompanyHandle = CompanyHandle(7);
     const SOURCE: AssetHandle = AssetHandle(42);
 
-    fn facts(
-        company_id: i64,
-        kind: &'static str,
-        state: &'static str,
-        in_trash: bool,
-    ) -> SourceFacts<'static> {
+    fn facts(company_id: i64, kind: &'static str, state: AssetState, in_trash: bool) -> SourceFacts<'static> {
         SourceFacts { company_id, kind, state, in_trash }
     }
 
@@ -148,19 +157,25 @@ mod tests {
 
     #[test]
     fn only_a_ready_image_of_the_company_outside_the_trash_may_be_copied() {
-        assert_eq!(check_source(SOURCE, COMPANY, Some(facts(7, "Image", "ready", false))), Ok(()));
+        assert_eq!(check_source(SOURCE, COMPANY, Some(facts(7, "Image", AssetState::Ready, false))), Ok(()));
 
-        let trashed = check_source(SOURCE, COMPANY, Some(facts(7, "Image", "ready", true))).unwrap_err();
+        let trashed =
+            check_source(SOURCE, COMPANY, Some(facts(7, "Image", AssetState::Ready, true))).unwrap_err();
         assert_eq!((trashed.code, trashed.class), (Fault::INVALID_PARAMETER, FaultClass::Invalid));
         assert!(trashed.reason.contains("in the trash; restore it"), "{}", trashed.reason);
 
-        let pending = check_source(SOURCE, COMPANY, Some(facts(7, "Image", "pending", false))).unwrap_err();
+        let pending =
+            check_source(SOURCE, COMPANY, Some(facts(7, "Image", AssetState::Pending, false))).unwrap_err();
         assert!(pending.reason.contains("not rendered yet"), "{}", pending.reason);
     }
 
     #[test]
     fn another_companys_missing_or_unusable_source_reads_as_missing() {
-        for f in [None, Some(facts(8, "Image", "ready", false)), Some(facts(7, "Image", "failed", false))] {
+        for f in [
+            None,
+            Some(facts(8, "Image", AssetState::Ready, false)),
+            Some(facts(7, "Image", AssetState::Failed, false)),
+        ] {
             let fault = check_source(SOURCE, COMPANY, f).unwrap_err();
             assert_eq!(fault.class, FaultClass::NotFound, "{f:?}");
             assert_eq!(fault.reason, "asset a|42|1|42 does not exist in company c|7");

@@ -1,14 +1,17 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+use crate::domain::{AssetState, TrashState};
+
+/// An asset as the JSON API reports it.
+#[derive(Debug, Clone)]
 pub struct AssetRow {
     pub asset_id: i64,
     pub company_id: i64,
     pub folder_path: String,
     pub name: String,
     pub r#type: String,
-    pub state: String,
+    pub state: AssetState,
     pub object_key: Option<String>,
     pub width: Option<i32>,
     pub height: Option<i32>,
@@ -31,13 +34,14 @@ pub struct ImageFacts<'a> {
 }
 
 pub async fn find(db: impl PgExecutor<'_>, asset_id: i64) -> sqlx::Result<Option<AssetRow>> {
-    sqlx::query_as(
-        "select a.asset_id, a.company_id, f.path as folder_path, a.name, a.type, a.state, a.object_key,
-                a.width, a.height, a.file_size, a.format, a.url_modifier, a.source_asset_id,
-                a.created_at, a.updated_at
-         from assets a join folders f using (folder_id) where a.asset_id = $1",
+    sqlx::query_as!(
+        AssetRow,
+        r#"select a.asset_id, a.company_id, f.path as folder_path, a.name, a.type,
+                  a.state as "state: AssetState", a.object_key, a.width, a.height, a.file_size, a.format,
+                  a.url_modifier, a.source_asset_id, a.created_at, a.updated_at
+           from assets a join folders f using (folder_id) where a.asset_id = $1"#,
+        asset_id
     )
-    .bind(asset_id)
     .fetch_optional(db)
     .await
 }
@@ -55,18 +59,18 @@ pub struct NewAsset<'a> {
 
 /// Reserves a pending asset; `None` when the name is taken in the company.
 pub async fn insert_pending(db: impl PgExecutor<'_>, asset: &NewAsset<'_>) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "insert into assets (company_id, folder_id, name, state, url_modifier, source_asset_id, created_by)
          values ($1, $2, $3, 'pending', $4, $5, $6)
          on conflict (company_id, name) where state <> 'failed' do nothing
          returning asset_id",
+        asset.company_id,
+        asset.folder_id,
+        asset.name,
+        asset.url_modifier,
+        asset.source_asset_id,
+        asset.created_by
     )
-    .bind(asset.company_id)
-    .bind(asset.folder_id)
-    .bind(asset.name)
-    .bind(asset.url_modifier)
-    .bind(asset.source_asset_id)
-    .bind(asset.created_by)
     .fetch_optional(db)
     .await
 }
@@ -77,17 +81,17 @@ pub async fn mark_ready(
     asset_id: i64,
     facts: &ImageFacts<'_>,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "update assets set state = 'ready', object_key = $2, width = $3, height = $4, file_size = $5,
                 format = $6, updated_at = now()
          where asset_id = $1 and state = 'pending'",
+        asset_id,
+        facts.object_key,
+        facts.width as i32,
+        facts.height as i32,
+        facts.file_size as i64,
+        facts.format
     )
-    .bind(asset_id)
-    .bind(facts.object_key)
-    .bind(facts.width as i32)
-    .bind(facts.height as i32)
-    .bind(facts.file_size as i64)
-    .bind(facts.format)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -95,10 +99,10 @@ pub async fn mark_ready(
 
 /// Marks a pending asset failed, which gives its name back.
 pub async fn mark_failed(db: impl PgExecutor<'_>, asset_id: i64) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "update assets set state = 'failed', updated_at = now() where asset_id = $1 and state = 'pending'",
+        asset_id
     )
-    .bind(asset_id)
     .execute(db)
     .await?;
     Ok(())
@@ -110,12 +114,12 @@ pub async fn move_trash_state(
     db: impl PgExecutor<'_>,
     company_id: i64,
     asset_id: i64,
-    from: &str,
-    to: &str,
+    from: TrashState,
+    to: TrashState,
     user_id: i64,
-) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
-        "with old as (
+) -> sqlx::Result<Option<TrashState>> {
+    sqlx::query_scalar!(
+        r#"with old as (
              select asset_id, trash_state from assets
              where company_id = $1 and asset_id = $2 and state <> 'failed' for update
          ), moved as (
@@ -124,13 +128,13 @@ pub async fn move_trash_state(
              from old where a.asset_id = old.asset_id and old.trash_state = $3
              returning a.asset_id
          )
-         select trash_state from old",
+         select trash_state as "trash_state!: TrashState" from old"#,
+        company_id,
+        asset_id,
+        from as TrashState,
+        to as TrashState,
+        user_id
     )
-    .bind(company_id)
-    .bind(asset_id)
-    .bind(from)
-    .bind(to)
-    .bind(user_id)
     .fetch_optional(db)
     .await
 }
@@ -144,16 +148,16 @@ pub async fn set_url_modifiers(
     url_post_apply_modifier: &str,
     user_id: i64,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "update assets set url_modifier = $3, url_post_apply_modifier = $4, modified_by = $5,
                 updated_at = now()
          where company_id = $1 and asset_id = $2 and state <> 'failed'",
+        company_id,
+        asset_id,
+        url_modifier,
+        url_post_apply_modifier,
+        user_id
     )
-    .bind(company_id)
-    .bind(asset_id)
-    .bind(url_modifier)
-    .bind(url_post_apply_modifier)
-    .bind(user_id)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use sqlx::PgConnection;
 
-use crate::domain::JobFailure;
+use crate::domain::{AssetState, JobFailure, JobState, TrashState};
 
 /// One accepted item, ready to be written.
 #[derive(Debug, Clone)]
@@ -26,15 +26,15 @@ pub async fn insert_batch(
     rejected: i32,
     callback_url: Option<&str>,
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "insert into batches (company_id, created_by, accepted, rejected, callback_url)
          values ($1, $2, $3, $4, $5) returning batch_id",
+        company_id,
+        created_by,
+        accepted,
+        rejected,
+        callback_url
     )
-    .bind(company_id)
-    .bind(created_by)
-    .bind(accepted)
-    .bind(rejected)
-    .bind(callback_url)
     .fetch_one(db)
     .await
 }
@@ -50,22 +50,22 @@ pub async fn insert_assets(
     let names: Vec<&str> = copies.iter().map(|c| c.name.as_str()).collect();
     let modifiers: Vec<&str> = copies.iter().map(|c| c.url_modifier.as_str()).collect();
     let sources: Vec<i64> = copies.iter().map(|c| c.source_asset_id).collect();
-    let rows: Vec<(String, i64)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "insert into assets (company_id, folder_id, name, state, url_modifier, source_asset_id, created_by)
          select $1, f, n, 'pending', m, s, $2
          from unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[]) as t(f, n, m, s)
          on conflict (company_id, name) where state <> 'failed' do nothing
          returning name, asset_id",
+        company_id,
+        created_by,
+        &folders,
+        names.as_slice() as &[&str],
+        modifiers.as_slice() as &[&str],
+        &sources
     )
-    .bind(company_id)
-    .bind(created_by)
-    .bind(&folders)
-    .bind(&names)
-    .bind(&modifiers)
-    .bind(&sources)
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().collect())
+    Ok(rows.into_iter().map(|r| (r.name, r.asset_id)).collect())
 }
 
 /// Creates one queued job (and its outbox row) per `(copy, asset id)`; returns the job ids in
@@ -83,30 +83,32 @@ pub async fn insert_jobs(
     let targets: Vec<i64> = copies.iter().map(|&(_, a)| a).collect();
     let modifiers: Vec<&str> = copies.iter().map(|(c, _)| c.url_modifier.as_str()).collect();
     let callbacks: Vec<Option<&str>> = copies.iter().map(|(c, _)| c.callback_url.as_deref()).collect();
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "insert into jobs (company_id, state, source_asset_id, target_asset_id, url_modifier, max_attempts,
                            created_by, callback_url, batch_id)
          select $1, 'queued', s, t, m, $2, $3, c, $4
          from unnest($5::bigint[], $6::bigint[], $7::text[], $8::text[]) as u(s, t, m, c)
          returning target_asset_id, job_id",
+        company_id,
+        max_attempts as i32,
+        created_by,
+        batch_id,
+        &sources,
+        &targets,
+        modifiers.as_slice() as &[&str],
+        callbacks.as_slice() as &[Option<&str>]
     )
-    .bind(company_id)
-    .bind(max_attempts as i32)
-    .bind(created_by)
-    .bind(batch_id)
-    .bind(&sources)
-    .bind(&targets)
-    .bind(&modifiers)
-    .bind(&callbacks)
     .fetch_all(&mut *db)
     .await?;
-    let by_target: HashMap<i64, i64> = rows.into_iter().collect();
+    let by_target: HashMap<i64, i64> = rows.into_iter().map(|r| (r.target_asset_id, r.job_id)).collect();
     let jobs: Vec<i64> = targets.iter().filter_map(|t| by_target.get(t).copied()).collect();
-    sqlx::query("insert into outbox (job_id, company_id) select unnest($1::bigint[]), $2")
-        .bind(&jobs)
-        .bind(company_id)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "insert into outbox (job_id, company_id) select unnest($1::bigint[]), $2",
+        &jobs,
+        company_id
+    )
+    .execute(db)
+    .await?;
     Ok(jobs)
 }
 
@@ -117,33 +119,50 @@ pub struct BatchStatus {
     pub accepted: i32,
     pub rejected: i32,
     pub created_at: chrono::DateTime<chrono::Utc>,
-    pub counts: HashMap<String, i64>,
+    /// Jobs by state; a state no job is in is missing.
+    pub counts: HashMap<JobState, i64>,
     /// When the last job changed, for ETags.
     pub last_change: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+impl BatchStatus {
+    /// How many of the batch's jobs are in `state`.
+    pub fn count(&self, state: JobState) -> i64 {
+        self.counts.get(&state).copied().unwrap_or(0)
+    }
+}
+
 pub async fn status(db: &mut PgConnection, batch_id: i64) -> sqlx::Result<Option<BatchStatus>> {
-    let batch: Option<(i64, i32, i32, chrono::DateTime<chrono::Utc>)> =
-        sqlx::query_as("select company_id, accepted, rejected, created_at from batches where batch_id = $1")
-            .bind(batch_id)
-            .fetch_optional(&mut *db)
-            .await?;
-    let Some((company_id, accepted, rejected, created_at)) = batch else {
+    let batch = sqlx::query!(
+        "select company_id, accepted, rejected, created_at from batches where batch_id = $1",
+        batch_id
+    )
+    .fetch_optional(&mut *db)
+    .await?;
+    let Some(batch) = batch else {
         return Ok(None);
     };
-    let rows: Vec<(String, i64, Option<chrono::DateTime<chrono::Utc>>)> = sqlx::query_as(
-        "select state, count(*), max(updated_at) from jobs where batch_id = $1 group by state",
+    let rows = sqlx::query!(
+        r#"select state as "state: JobState", count(*) as "n!", max(updated_at) as last_change
+           from jobs where batch_id = $1 group by state"#,
+        batch_id
     )
-    .bind(batch_id)
     .fetch_all(db)
     .await?;
-    let last_change = rows.iter().filter_map(|r| r.2).max();
-    let counts = rows.into_iter().map(|(state, n, _)| (state, n)).collect();
-    Ok(Some(BatchStatus { company_id, accepted, rejected, created_at, counts, last_change }))
+    let last_change = rows.iter().filter_map(|r| r.last_change).max();
+    let counts = rows.into_iter().map(|r| (r.state, r.n)).collect();
+    Ok(Some(BatchStatus {
+        company_id: batch.company_id,
+        accepted: batch.accepted,
+        rejected: batch.rejected,
+        created_at: batch.created_at,
+        counts,
+        last_change,
+    }))
 }
 
 /// A failed job of a batch.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct FailedItem {
     pub job_id: i64,
     pub target_asset_id: i64,
@@ -161,29 +180,50 @@ impl FailedItem {
 
 /// Up to `limit` failed jobs of a batch, oldest first.
 pub async fn failed_items(db: &mut PgConnection, batch_id: i64, limit: i64) -> sqlx::Result<Vec<FailedItem>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        FailedItem,
         "select j.job_id, j.target_asset_id, a.name, j.error_code, j.error_reason
          from jobs j join assets a on a.asset_id = j.target_asset_id
          where j.batch_id = $1 and j.state = 'failed' order by j.job_id limit $2",
+        batch_id,
+        limit
     )
-    .bind(batch_id)
-    .bind(limit)
     .fetch_all(db)
     .await
 }
 
-/// Ready-state facts of the sources named by a batch: (asset id, company id, type, state, trash state).
-pub async fn sources(
-    db: &mut PgConnection,
-    asset_ids: &[i64],
-) -> sqlx::Result<HashMap<i64, (i64, String, String, String)>> {
-    let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
-        "select asset_id, company_id, type, state, trash_state from assets where asset_id = any($1)",
+/// What decides whether a batch may copy an asset.
+#[derive(Debug, Clone)]
+pub struct SourceRow {
+    pub company_id: i64,
+    /// The asset type (`Image` for a master).
+    pub kind: String,
+    pub state: AssetState,
+    pub trash_state: TrashState,
+}
+
+/// The sources named by a batch, by asset id.
+pub async fn sources(db: &mut PgConnection, asset_ids: &[i64]) -> sqlx::Result<HashMap<i64, SourceRow>> {
+    let rows = sqlx::query!(
+        r#"select asset_id, company_id, type as kind, state as "state: AssetState",
+                  trash_state as "trash_state: TrashState"
+           from assets where asset_id = any($1)"#,
+        asset_ids
     )
-    .bind(asset_ids)
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(|(id, c, t, s, trash)| (id, (c, t, s, trash))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let source = SourceRow {
+                company_id: r.company_id,
+                kind: r.kind,
+                state: r.state,
+                trash_state: r.trash_state,
+            };
+            (r.asset_id, source)
+        })
+        .collect())
 }
 
 /// Folder ids of a company by path.
@@ -192,17 +232,18 @@ pub async fn folders(
     company_id: i64,
     paths: &[&str],
 ) -> sqlx::Result<HashMap<String, i64>> {
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("select path, folder_id from folders where company_id = $1 and path = any($2)")
-            .bind(company_id)
-            .bind(paths)
-            .fetch_all(db)
-            .await?;
-    Ok(rows.into_iter().collect())
+    let rows = sqlx::query!(
+        "select path, folder_id from folders where company_id = $1 and path = any($2)",
+        company_id,
+        paths as &[&str]
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.path, r.folder_id)).collect())
 }
 
 /// A batch whose last job has ended.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Completed {
     pub batch_id: i64,
     pub company_id: i64,
@@ -218,8 +259,9 @@ pub struct Completed {
 /// The update is conditional on `completed_at is null`, so when several processes look at once
 /// each batch is completed by exactly one of them; locked batches are left to their holder.
 pub async fn complete_finished(db: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Completed>> {
-    sqlx::query_as(
-        "with done as (
+    sqlx::query_as!(
+        Completed,
+        r#"with done as (
              select b.batch_id from batches b
              where b.completed_at is null
                and not exists (select 1 from jobs j
@@ -238,10 +280,10 @@ pub async fn complete_finished(db: &mut PgConnection, limit: i64) -> sqlx::Resul
          from done left join counts using (batch_id)
          where b.batch_id = done.batch_id and b.completed_at is null
          returning b.batch_id, b.company_id, b.callback_url, b.accepted, b.rejected,
-                   coalesce(counts.succeeded, 0) as succeeded, coalesce(counts.failed, 0) as failed,
-                   coalesce(counts.cancelled, 0) as cancelled",
+                   coalesce(counts.succeeded, 0) as "succeeded!", coalesce(counts.failed, 0) as "failed!",
+                   coalesce(counts.cancelled, 0) as "cancelled!""#,
+        limit
     )
-    .bind(limit)
     .fetch_all(db)
     .await
 }

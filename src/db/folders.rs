@@ -2,25 +2,23 @@ use sqlx::PgExecutor;
 
 /// Inserts a folder; `None` when it already exists.
 pub async fn insert(db: impl PgExecutor<'_>, company_id: i64, path: &str) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "insert into folders (company_id, path) values ($1, $2) on conflict do nothing returning folder_id",
+        company_id,
+        path
     )
-    .bind(company_id)
-    .bind(path)
     .fetch_optional(db)
     .await
 }
 
 pub async fn find(db: impl PgExecutor<'_>, company_id: i64, path: &str) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar("select folder_id from folders where company_id = $1 and path = $2")
-        .bind(company_id)
-        .bind(path)
+    sqlx::query_scalar!("select folder_id from folders where company_id = $1 and path = $2", company_id, path)
         .fetch_optional(db)
         .await
 }
 
 /// A folder as IPS lists it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct FolderRow {
     pub folder_id: i64,
     pub path: String,
@@ -34,11 +32,12 @@ pub async fn list_under(
     path: &str,
 ) -> sqlx::Result<Vec<FolderRow>> {
     let pattern = format!("{}%", path.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    sqlx::query_as(
+    sqlx::query_as!(
+        FolderRow,
         "select folder_id, path, created_at from folders where company_id = $1 and path like $2 order by path",
+        company_id,
+        pattern
     )
-    .bind(company_id)
-    .bind(pattern)
     .fetch_all(db)
     .await
 }

@@ -21,34 +21,34 @@ pub enum KeyState {
 /// Takes `key` for a request whose body hashes to `hash`.
 pub async fn claim(pool: &PgPool, user_id: i64, key: &str, hash: &[u8]) -> sqlx::Result<KeyState> {
     let mut tx = pool.begin().await?;
-    sqlx::query(&format!(
+    sqlx::query!(
         "delete from idempotency_keys where user_id = $1 and key = $2
-         and created_at < now() - interval '{KEEP_HOURS} hours'"
-    ))
-    .bind(user_id)
-    .bind(key)
+         and created_at < now() - make_interval(hours => $3)",
+        user_id,
+        key,
+        KEEP_HOURS
+    )
     .execute(&mut *tx)
     .await?;
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "insert into idempotency_keys (user_id, key, request_hash) values ($1, $2, $3) on conflict do nothing",
+        user_id,
+        key,
+        hash
     )
-    .bind(user_id)
-    .bind(key)
-    .bind(hash)
     .execute(&mut *tx)
     .await?;
     let state = if inserted.rows_affected() == 1 {
         KeyState::New
     } else {
-        let (stored_hash, status, response): (Vec<u8>, Option<i32>, Option<serde_json::Value>) =
-            sqlx::query_as(
-                "select request_hash, status, response from idempotency_keys where user_id = $1 and key = $2",
-            )
-            .bind(user_id)
-            .bind(key)
-            .fetch_one(&mut *tx)
-            .await?;
-        match (stored_hash == hash, status, response) {
+        let stored = sqlx::query!(
+            "select request_hash, status, response from idempotency_keys where user_id = $1 and key = $2",
+            user_id,
+            key
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        match (stored.request_hash == hash, stored.status, stored.response) {
             (false, _, _) => KeyState::Mismatch,
             (true, Some(status), Some(response)) => KeyState::Replay { status: status as u16, response },
             (true, _, _) => KeyState::InProgress,
@@ -66,22 +66,26 @@ pub async fn complete(
     status: u16,
     response: &serde_json::Value,
 ) -> sqlx::Result<()> {
-    sqlx::query("update idempotency_keys set status = $3, response = $4 where user_id = $1 and key = $2")
-        .bind(user_id)
-        .bind(key)
-        .bind(i32::from(status))
-        .bind(response)
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "update idempotency_keys set status = $3, response = $4 where user_id = $1 and key = $2",
+        user_id,
+        key,
+        i32::from(status),
+        response
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
 /// Frees a key whose request failed, so a corrected retry can use it.
 pub async fn release(pool: &PgPool, user_id: i64, key: &str) -> sqlx::Result<()> {
-    sqlx::query("delete from idempotency_keys where user_id = $1 and key = $2 and response is null")
-        .bind(user_id)
-        .bind(key)
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "delete from idempotency_keys where user_id = $1 and key = $2 and response is null",
+        user_id,
+        key
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }

@@ -3,14 +3,14 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
-use crate::domain::JobFailure;
+use crate::domain::{JobFailure, JobState};
 
 /// A copy job with the names of what it touched.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct JobStatus {
     pub job_id: i64,
     pub company_id: i64,
-    pub state: String,
+    pub state: JobState,
     pub attempts: i32,
     pub target_asset_id: i64,
     pub target_name: String,
@@ -31,29 +31,34 @@ impl JobStatus {
     }
 }
 
-const SELECT: &str = "select j.job_id, j.company_id, j.state, j.attempts, j.target_asset_id,
-        t.name as target_name, j.source_asset_id, j.error_code, j.error_reason, u.email as submit_user,
-        j.created_at, j.started_at, j.finished_at, j.updated_at
-    from jobs j
-    join assets t on t.asset_id = j.target_asset_id
-    left join users u on u.user_id = j.created_by ";
+/// The columns of a [`JobStatus`]; `jobs j` joined to its target `t` and submitter `u`.
+macro_rules! job_status {
+    ($where:literal, $($arg:expr),+) => {
+        sqlx::query_as!(
+            JobStatus,
+            r#"select j.job_id, j.company_id, j.state as "state: JobState", j.attempts, j.target_asset_id,
+                      t.name as target_name, j.source_asset_id, j.error_code, j.error_reason,
+                      u.email as "submit_user?", j.created_at, j.started_at, j.finished_at, j.updated_at
+               from jobs j
+               join assets t on t.asset_id = j.target_asset_id
+               left join users u on u.user_id = j.created_by "# + $where,
+            $($arg),+
+        )
+    };
+}
 
 /// One job of a company.
 pub async fn find(db: impl PgExecutor<'_>, company_id: i64, job_id: i64) -> sqlx::Result<Option<JobStatus>> {
-    sqlx::query_as(&format!("{SELECT} where j.company_id = $1 and j.job_id = $2"))
-        .bind(company_id)
-        .bind(job_id)
-        .fetch_optional(db)
-        .await
+    job_status!("where j.company_id = $1 and j.job_id = $2", company_id, job_id).fetch_optional(db).await
 }
 
 /// The company's queued and running jobs, oldest first, at most `limit`.
 pub async fn active(db: impl PgExecutor<'_>, company_id: i64, limit: i64) -> sqlx::Result<Vec<JobStatus>> {
-    sqlx::query_as(&format!(
-        "{SELECT} where j.company_id = $1 and j.state in ('queued', 'running') order by j.job_id limit $2"
-    ))
-    .bind(company_id)
-    .bind(limit)
+    job_status!(
+        "where j.company_id = $1 and j.state in ('queued', 'running') order by j.job_id limit $2",
+        company_id,
+        limit
+    )
     .fetch_all(db)
     .await
 }
@@ -65,11 +70,7 @@ pub async fn by_target_name(
     company_id: i64,
     name: &str,
 ) -> sqlx::Result<Vec<JobStatus>> {
-    sqlx::query_as(&format!(
-        "{SELECT} where j.company_id = $1 and t.name = $2 order by j.job_id desc limit 100"
-    ))
-    .bind(company_id)
-    .bind(name)
-    .fetch_all(db)
-    .await
+    job_status!("where j.company_id = $1 and t.name = $2 order by j.job_id desc limit 100", company_id, name)
+        .fetch_all(db)
+        .await
 }

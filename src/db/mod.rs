@@ -2,15 +2,19 @@
 
 pub mod assets;
 pub mod batches;
+pub mod bench;
 pub mod companies;
+pub mod figures;
 pub mod folders;
 pub mod idempotency;
 pub mod job_status;
 pub mod jobs;
 pub mod outbox;
 pub mod search;
+mod types;
 pub mod users;
 pub mod webhooks;
+pub mod workers;
 
 use std::{str::FromStr, time::Duration};
 
@@ -28,6 +32,11 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// Pooled connections idle longer than this are pinged before use.
 const IDLE_BEFORE_PING: Duration = Duration::from_millis(500);
+
+/// Whether the database answers a trivial statement.
+pub async fn ping(pool: &PgPool) -> bool {
+    sqlx::query_scalar!("select 1 as one").fetch_one(pool).await.is_ok()
+}
 
 /// Opens a pool; with `prepare`, creates the database if missing and applies migrations.
 pub async fn connect(settings: &DbSettings, prepare: bool) -> anyhow::Result<PgPool> {

@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, PgPool, Postgres, QueryBuilder};
 
+use crate::domain::{AssetState, TrashState};
+
 /// An asset with everything the IPS `Asset` type reports. Failed copies are never listed:
 /// they gave their name back and hold no image.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -12,20 +14,22 @@ pub struct CatalogAsset {
     pub folder_path: String,
     pub name: String,
     pub r#type: String,
-    pub state: String,
+    pub state: AssetState,
     pub width: Option<i32>,
     pub height: Option<i32>,
     pub file_size: Option<i64>,
     pub format: Option<String>,
     pub url_modifier: String,
     pub url_post_apply_modifier: String,
-    pub trash_state: String,
+    pub trash_state: TrashState,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub create_user: Option<String>,
     pub modify_user: Option<String>,
 }
 
+/// The columns of a [`CatalogAsset`], for [`search`]'s query builder; the macro below holds
+/// the same select for the checked queries, which take only literals.
 const SELECT: &str = "select a.asset_id, a.company_id, f.path as folder_path, a.name, a.type, a.state,
         a.width, a.height, a.file_size, a.format, a.url_modifier, a.url_post_apply_modifier,
         a.trash_state, a.created_at, a.updated_at, cu.email as create_user,
@@ -36,15 +40,32 @@ const SELECT: &str = "select a.asset_id, a.company_id, f.path as folder_path, a.
     left join users mu on mu.user_id = a.modified_by
     where a.state <> 'failed' ";
 
+/// [`SELECT`] as a checked query, narrowed by `$filter`.
+macro_rules! catalog_assets {
+    ($filter:literal, $($arg:expr),+) => {
+        sqlx::query_as!(
+            CatalogAsset,
+            r#"select a.asset_id, a.company_id, f.path as folder_path, a.name, a.type,
+                      a.state as "state: AssetState", a.width, a.height, a.file_size, a.format, a.url_modifier,
+                      a.url_post_apply_modifier, a.trash_state as "trash_state: TrashState", a.created_at,
+                      a.updated_at, cu.email as "create_user?", coalesce(mu.email, cu.email) as "modify_user?"
+               from assets a
+               join folders f on f.folder_id = a.folder_id
+               left join users cu on cu.user_id = a.created_by
+               left join users mu on mu.user_id = a.modified_by
+               where a.state <> 'failed' "# + $filter,
+            $($arg),+
+        )
+    };
+}
+
 /// The assets of `company_id` among `ids`, in id order.
 pub async fn by_ids(
     db: impl PgExecutor<'_>,
     company_id: i64,
     ids: &[i64],
 ) -> sqlx::Result<Vec<CatalogAsset>> {
-    sqlx::query_as(&format!("{SELECT} and a.company_id = $1 and a.asset_id = any($2) order by a.asset_id"))
-        .bind(company_id)
-        .bind(ids)
+    catalog_assets!("and a.company_id = $1 and a.asset_id = any($2) order by a.asset_id", company_id, ids)
         .fetch_all(db)
         .await
 }
@@ -55,9 +76,7 @@ pub async fn by_names(
     company_id: i64,
     names: &[String],
 ) -> sqlx::Result<Vec<CatalogAsset>> {
-    sqlx::query_as(&format!("{SELECT} and a.company_id = $1 and a.name = any($2) order by a.asset_id"))
-        .bind(company_id)
-        .bind(names)
+    catalog_assets!("and a.company_id = $1 and a.name = any($2) order by a.asset_id", company_id, names)
         .fetch_all(db)
         .await
 }
@@ -68,12 +87,12 @@ pub async fn names_in_use(
     company_id: i64,
     names: &[String],
 ) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "select distinct name from assets where company_id = $1 and name = any($2) and state <> 'failed'
          order by name",
+        company_id,
+        names
     )
-    .bind(company_id)
-    .bind(names)
     .fetch_all(db)
     .await
 }
@@ -113,7 +132,7 @@ pub struct SearchQuery {
     /// Folder path (a handle, ending in `/`); `None` searches the whole company.
     pub folder: Option<String>,
     pub include_subfolders: bool,
-    pub trash_state: String,
+    pub trash_state: TrashState,
     pub asset_types: Vec<String>,
     pub exclude_asset_types: Vec<String>,
     pub conditions: Vec<NameCondition>,
@@ -132,7 +151,7 @@ fn like_literal(text: &str) -> String {
 
 fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, q: &SearchQuery) {
     qb.push(" and a.company_id = ").push_bind(q.company_id);
-    qb.push(" and a.trash_state = ").push_bind(q.trash_state.clone());
+    qb.push(" and a.trash_state = ").push_bind(q.trash_state);
     if let Some(folder) = &q.folder {
         if q.include_subfolders {
             qb.push(" and f.path like ").push_bind(format!("{}%", like_literal(folder)));
@@ -166,7 +185,8 @@ fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, q: &SearchQuery) {
     }
 }
 
-/// Runs a search: the total number of matches and one page of them.
+/// Runs a search: the total number of matches and one page of them. The filters and the sort
+/// column vary with the request, so these two statements are built at run time, unchecked.
 pub async fn search(db: &PgPool, q: &SearchQuery) -> sqlx::Result<(i64, Vec<CatalogAsset>)> {
     let mut count = QueryBuilder::new(
         "select count(*) from assets a join folders f on f.folder_id = a.folder_id where a.state <> 'failed'",

@@ -1,6 +1,6 @@
 use sqlx::PgExecutor;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct UserRow {
     pub user_id: i64,
     pub email: String,
@@ -15,22 +15,23 @@ pub async fn insert(
     password_hash: &str,
     default_role: Option<&str>,
 ) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "insert into users (email, password_hash, default_role) values ($1, $2, $3)
          on conflict do nothing returning user_id",
+        email,
+        password_hash,
+        default_role
     )
-    .bind(email)
-    .bind(password_hash)
-    .bind(default_role)
     .fetch_optional(db)
     .await
 }
 
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        UserRow,
         "select user_id, email, password_hash, default_role from users where lower(email) = lower($1)",
+        email
     )
-    .bind(email)
     .fetch_optional(db)
     .await
 }
@@ -42,13 +43,13 @@ pub async fn upsert_membership(
     user_id: i64,
     role: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "insert into memberships (company_id, user_id, role) values ($1, $2, $3)
          on conflict (company_id, user_id) do update set role = excluded.role, is_active = true",
+        company_id,
+        user_id,
+        role
     )
-    .bind(company_id)
-    .bind(user_id)
-    .bind(role)
     .execute(db)
     .await?;
     Ok(())
@@ -60,22 +61,27 @@ pub async fn active_role(
     company_id: i64,
     user_id: i64,
 ) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("select role from memberships where company_id = $1 and user_id = $2 and is_active")
-        .bind(company_id)
-        .bind(user_id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_scalar!(
+        "select role from memberships where company_id = $1 and user_id = $2 and is_active",
+        company_id,
+        user_id
+    )
+    .fetch_optional(db)
+    .await
 }
 
 pub async fn find_by_id(db: impl PgExecutor<'_>, user_id: i64) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as("select user_id, email, password_hash, default_role from users where user_id = $1")
-        .bind(user_id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as!(
+        UserRow,
+        "select user_id, email, password_hash, default_role from users where user_id = $1",
+        user_id
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// A user's membership of one company, with the company.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct MembershipRow {
     pub company_id: i64,
     pub company_name: String,
@@ -86,12 +92,13 @@ pub struct MembershipRow {
 
 /// Every membership of a user, active or not, by company id.
 pub async fn memberships(db: impl PgExecutor<'_>, user_id: i64) -> sqlx::Result<Vec<MembershipRow>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        MembershipRow,
         "select c.company_id, c.name as company_name, c.root_path, m.role, m.is_active
          from memberships m join companies c using (company_id)
          where m.user_id = $1 order by c.company_id",
+        user_id
     )
-    .bind(user_id)
     .fetch_all(db)
     .await
 }

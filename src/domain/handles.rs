@@ -167,6 +167,19 @@ impl fmt::Display for FolderPath {
     }
 }
 
+/// Handles leave every answer in their text form.
+macro_rules! serialize_as_text {
+    ($($handle:ty),+) => {$(
+        impl serde::Serialize for $handle {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+    )+};
+}
+
+serialize_as_text!(CompanyHandle, AssetHandle, JobHandle, BatchHandle, FolderPath);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,10 @@
-//! Pure domain types: handles, roles, job states, job failures and fault codes. No I/O.
+//! Pure domain types: handles, roles, job, asset and webhook states, job failures and fault
+//! codes. No I/O.
 
+#[macro_use]
+mod named;
+
+pub mod asset;
 pub mod failure;
 pub mod fault;
 pub mod handles;
@@ -8,9 +13,12 @@ pub mod names;
 pub mod retry;
 pub mod role;
 pub mod schedule;
+pub mod webhook;
 
+pub use asset::{AssetState, TrashState};
 pub use failure::JobFailure;
 pub use fault::{Fault, FaultClass, FaultKind};
 pub use handles::{AssetHandle, BatchHandle, CompanyHandle, FolderPath, JobHandle};
 pub use job::JobState;
 pub use role::Role;
+pub use webhook::{DeliveryState, DeliveryTrigger, EndpointKind, EndpointState};

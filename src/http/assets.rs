@@ -9,46 +9,54 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, FaultBody};
 use crate::{
     auth::{self, Caller},
     db::{self, assets::AssetRow},
-    domain::{AssetHandle, CompanyHandle, Fault, names, role::Access},
+    domain::{AssetHandle, AssetState, CompanyHandle, Fault, names, role::Access},
 };
 
 /// An asset, with IPS `Asset` / `ImageInfo` field names.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Asset)]
 pub struct AssetOut {
-    asset_handle: String,
-    company_handle: String,
+    asset_handle: AssetHandle,
+    company_handle: CompanyHandle,
+    /// `Image` for every asset we hold.
     r#type: String,
     name: String,
+    /// The folder's path, as `folderHandle` takes it.
     folder_handle: String,
-    /// Our extension: `pending` until the copy is rendered, then `ready` (or `failed`).
-    state: String,
+    /// Our extension.
+    state: AssetState,
     created: DateTime<Utc>,
     last_modified: DateTime<Utc>,
     image_info: ImageInfoOut,
 }
 
-#[derive(Serialize)]
+/// Image facts, with IPS `ImageInfo` names; sizes are known once the copy is rendered.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ImageInfo)]
 struct ImageInfoOut {
     width: Option<i32>,
     height: Option<i32>,
     file_size: Option<i64>,
     format: Option<String>,
+    /// The Image Serving commands the copy was rendered with.
     url_modifier: String,
-    source_asset_handle: Option<String>,
+    /// The asset this one is a copy of.
+    source_asset_handle: Option<AssetHandle>,
 }
 
 impl From<AssetRow> for AssetOut {
     fn from(a: AssetRow) -> Self {
         AssetOut {
-            asset_handle: AssetHandle(a.asset_id).to_string(),
-            company_handle: CompanyHandle(a.company_id).to_string(),
+            asset_handle: AssetHandle(a.asset_id),
+            company_handle: CompanyHandle(a.company_id),
             r#type: a.r#type,
             name: a.name,
             folder_handle: a.folder_path,
@@ -61,7 +69,7 @@ impl From<AssetRow> for AssetOut {
                 file_size: a.file_size,
                 format: a.format,
                 url_modifier: a.url_modifier,
-                source_asset_handle: a.source_asset_id.map(|id| AssetHandle(id).to_string()),
+                source_asset_handle: a.source_asset_id.map(AssetHandle),
             },
         }
     }
@@ -78,6 +86,9 @@ pub async fn readable_asset(state: &AppState, caller: &Caller, handle: &str) -> 
     Ok(asset)
 }
 
+/// An asset.
+#[utoipa::path(get, path = "/v1/assets/{asset_handle}", tag = "assets", params(("asset_handle" = AssetHandle, Path)),
+    responses((status = 200, body = AssetOut), (status = "4XX", body = FaultBody)))]
 async fn get_asset(
     State(state): State<AppState>,
     caller: Caller,
@@ -86,13 +97,17 @@ async fn get_asset(
     Ok(Json(readable_asset(&state, &caller, &handle).await?.into()))
 }
 
+/// An asset's image bytes, once it is rendered (409 before).
+#[utoipa::path(get, path = "/v1/assets/{asset_handle}/content", tag = "assets", params(("asset_handle" = AssetHandle, Path)),
+    responses((status = 200, description = "The image", content_type = "image/*", body = [u8]),
+        (status = "4XX", body = FaultBody)))]
 async fn get_content(
     State(state): State<AppState>,
     caller: Caller,
     Path(handle): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let asset = readable_asset(&state, &caller, &handle).await?;
-    let (Some(key), Some(format), "ready") = (&asset.object_key, &asset.format, asset.state.as_str()) else {
+    let (Some(key), Some(format), AssetState::Ready) = (&asset.object_key, &asset.format, asset.state) else {
         return Err(Fault::conflict(format!(
             "asset {} is {} and has no content yet",
             AssetHandle(asset.asset_id),

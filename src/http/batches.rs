@@ -7,18 +7,63 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::{ApiError, AppState, jobs::not_modified};
+use super::{ApiError, AppState, FaultBody, jobs::not_modified};
 use crate::{
     auth::{self, Caller},
     db,
-    domain::{AssetHandle, BatchHandle, CompanyHandle, Fault, JobFailure, JobHandle, role::Access},
+    domain::{AssetHandle, BatchHandle, CompanyHandle, Fault, JobHandle, JobState, role::Access},
 };
 
 /// Failed items listed in one answer.
 const MAX_FAILED_LISTED: i64 = 1000;
 
+/// A batch's progress.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Batch)]
+struct BatchOut {
+    batch_handle: BatchHandle,
+    company_handle: CompanyHandle,
+    created: DateTime<Utc>,
+    accepted_count: i32,
+    rejected_count: i32,
+    counts: BatchCounts,
+    /// Every accepted copy reached a final state.
+    completed: bool,
+    /// The first 1,000 failed items.
+    failed_items: Vec<FailedItemOut>,
+}
+
+/// A batch's jobs by state.
+#[derive(Serialize, ToSchema)]
+struct BatchCounts {
+    queued: i64,
+    running: i64,
+    succeeded: i64,
+    failed: i64,
+    cancelled: i64,
+}
+
+/// A failed item of a batch, with its job's error.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = BatchFailedItem)]
+struct FailedItemOut {
+    job_handle: JobHandle,
+    asset_handle: AssetHandle,
+    name: String,
+    code: Option<String>,
+    reason: Option<String>,
+}
+
+/// A batch's progress and failed items; `If-None-Match` gives 304 while nothing changed.
+#[utoipa::path(get, path = "/v1/batches/{batch_handle}", tag = "copies", params(("batch_handle" = BatchHandle, Path)),
+    responses((status = 200, body = BatchOut), (status = 304, description = "Not changed since the ETag"),
+        (status = "4XX", body = FaultBody)))]
 async fn get_batch(
     State(state): State<AppState>,
     caller: Caller,
@@ -40,8 +85,8 @@ async fn get_batch(
         not_found(),
     )
     .await?;
-    let count = |s: &str| status.counts.get(s).copied().unwrap_or(0);
-    let finished = count("succeeded") + count("failed") + count("cancelled");
+    let count = |state| status.count(state);
+    let finished = count(JobState::Succeeded) + count(JobState::Failed) + count(JobState::Cancelled);
     let etag = format!(
         "\"b{}-{}-{}\"",
         handle.batch_id,
@@ -52,35 +97,35 @@ async fn get_batch(
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
     let failed = db::batches::failed_items(&mut conn, handle.batch_id, MAX_FAILED_LISTED).await?;
-    let failed: Vec<Value> = failed
+    let failed_items = failed
         .into_iter()
         .map(|f| {
             let failure = f.failure();
-            json!({
-                "jobHandle": JobHandle { company_id: handle.company_id, job_id: f.job_id }.to_string(),
-                "assetHandle": AssetHandle(f.target_asset_id).to_string(),
-                "name": f.name,
-                "code": failure.as_ref().map(JobFailure::code),
-                "reason": failure.as_ref().map(JobFailure::reason),
-            })
+            FailedItemOut {
+                job_handle: JobHandle { company_id: handle.company_id, job_id: f.job_id },
+                asset_handle: AssetHandle(f.target_asset_id),
+                code: failure.as_ref().map(|f| f.code().to_string()),
+                reason: failure.as_ref().map(|f| f.reason().to_string()),
+                name: f.name,
+            }
         })
         .collect();
-    let body = json!({
-        "batchHandle": handle.to_string(),
-        "companyHandle": CompanyHandle(status.company_id).to_string(),
-        "created": status.created_at,
-        "acceptedCount": status.accepted,
-        "rejectedCount": status.rejected,
-        "counts": {
-            "queued": count("queued"),
-            "running": count("running"),
-            "succeeded": count("succeeded"),
-            "failed": count("failed"),
-            "cancelled": count("cancelled"),
+    let body = BatchOut {
+        batch_handle: handle,
+        company_handle: CompanyHandle(status.company_id),
+        created: status.created_at,
+        accepted_count: status.accepted,
+        rejected_count: status.rejected,
+        counts: BatchCounts {
+            queued: count(JobState::Queued),
+            running: count(JobState::Running),
+            succeeded: count(JobState::Succeeded),
+            failed: count(JobState::Failed),
+            cancelled: count(JobState::Cancelled),
         },
-        "completed": finished == i64::from(status.accepted),
-        "failedItems": failed,
-    });
+        completed: finished == i64::from(status.accepted),
+        failed_items,
+    };
     Ok(([(header::ETAG, etag)], Json(body)).into_response())
 }
 

@@ -8,11 +8,57 @@ use axum::{
     response::Response,
     routing::post,
 };
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::{ApiError, AppState, idempotency, json::parse_json};
-use crate::{auth::Caller, batch::BatchRequest, copy::CopyRequest, domain::JobState};
+use super::{ApiError, AppState, FaultBody, idempotency, json::parse_json};
+use crate::{
+    auth::Caller,
+    batch::BatchRequest,
+    copy::{CopyAccepted, CopyRequest},
+    domain::{AssetHandle, BatchHandle, JobHandle, JobState},
+};
 
+/// An accepted copy: the reserved asset and the job rendering it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = CopyAccepted)]
+pub(super) struct CopyOut {
+    asset_handle: AssetHandle,
+    job_handle: JobHandle,
+    /// `queued`: the copy is waiting for a worker.
+    state: JobState,
+}
+
+/// One item's result: handles when accepted, the fault when refused.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[schema(as = BatchItemResult)]
+pub(super) enum BatchItemOut {
+    #[serde(rename_all = "camelCase")]
+    Accepted {
+        asset_handle: AssetHandle,
+        job_handle: JobHandle,
+    },
+    Refused(FaultBody),
+}
+
+/// A batch answer, one result per item in order.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = BatchAccepted)]
+pub(super) struct BatchAcceptedOut {
+    /// Absent (null) when every item was refused: nothing was written.
+    batch_handle: Option<BatchHandle>,
+    accepted_count: usize,
+    rejected_count: usize,
+    items: Vec<BatchItemOut>,
+}
+
+/// Submit one copy; answers at once with a pending asset and its job.
+#[utoipa::path(post, path = "/v1/copies", tag = "copies", request_body = CopyRequest,
+    params(idempotency::IdempotencyKey),
+    responses((status = 202, body = CopyOut), (status = "4XX", body = FaultBody)))]
 async fn submit(
     State(state): State<AppState>,
     caller: Caller,
@@ -21,17 +67,17 @@ async fn submit(
 ) -> Result<Response, ApiError> {
     idempotency::once(&state, &caller, &headers, "POST /v1/copies", &body, || async {
         let request: CopyRequest = parse_json(&body)?;
-        let accepted = state.copier.submit(&caller, &request).await?;
-        let out = json!({
-            "assetHandle": accepted.asset.to_string(),
-            "jobHandle": accepted.job.to_string(),
-            "state": JobState::Queued.as_str(),
-        });
+        let CopyAccepted { asset, job } = state.copier.submit(&caller, &request).await?;
+        let out = CopyOut { asset_handle: asset, job_handle: job, state: JobState::Queued };
         Ok((StatusCode::ACCEPTED, out))
     })
     .await
 }
 
+/// Submit up to 1,000 copies; each item is accepted or refused on its own.
+#[utoipa::path(post, path = "/v1/copies/batch", tag = "copies", request_body = BatchRequest,
+    params(idempotency::IdempotencyKey),
+    responses((status = 202, body = BatchAcceptedOut), (status = "4XX", body = FaultBody)))]
 async fn submit_batch(
     State(state): State<AppState>,
     caller: Caller,
@@ -41,25 +87,21 @@ async fn submit_batch(
     idempotency::once(&state, &caller, &headers, "POST /v1/copies/batch", &body, || async {
         let request: BatchRequest = parse_json(&body)?;
         let accepted = state.copier.submit_batch(&caller, &request).await?;
-        let items: Vec<Value> = accepted
+        let items: Vec<BatchItemOut> = accepted
             .items
             .iter()
             .map(|item| match item {
-                Ok(copy) => {
-                    json!({ "assetHandle": copy.asset.to_string(), "jobHandle": copy.job.to_string() })
-                }
-                Err(fault) => {
-                    json!({ "code": fault.code, "fault": fault.kind().element(), "reason": fault.reason })
-                }
+                Ok(copy) => BatchItemOut::Accepted { asset_handle: copy.asset, job_handle: copy.job },
+                Err(fault) => BatchItemOut::Refused(fault.into()),
             })
             .collect();
         let accepted_count = accepted.items.iter().filter(|i| i.is_ok()).count();
-        let out = json!({
-            "batchHandle": accepted.batch.map(|b| b.to_string()),
-            "acceptedCount": accepted_count,
-            "rejectedCount": items.len() - accepted_count,
-            "items": items,
-        });
+        let out = BatchAcceptedOut {
+            batch_handle: accepted.batch,
+            accepted_count,
+            rejected_count: items.len() - accepted_count,
+            items,
+        };
         Ok((StatusCode::ACCEPTED, out))
     })
     .await

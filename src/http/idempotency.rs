@@ -8,7 +8,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
-use serde_json::Value;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::{ApiError, AppState};
@@ -21,8 +21,18 @@ use crate::{
 const HEADER: &str = "idempotency-key";
 const MAX_KEY_LEN: usize = 255;
 
+/// The header as the API document describes it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // Only the API document names it; `once` reads the header itself.
+pub struct IdempotencyKey {
+    /// Replays the first answer for 24 h; the same key with another body is a 409.
+    #[param(rename = "Idempotency-Key", pattern = "^[!-~]{1,255}$", max_length = 255)]
+    pub key: Option<String>,
+}
+
 /// Runs `work` at most once per (caller, key, route, body); answers replays from the store.
-pub async fn once<F, Fut>(
+pub async fn once<F, Fut, T>(
     state: &AppState,
     caller: &Caller,
     headers: &HeaderMap,
@@ -32,7 +42,8 @@ pub async fn once<F, Fut>(
 ) -> Result<Response, ApiError>
 where
     F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<(StatusCode, Value), ApiError>>,
+    Fut: Future<Output = Result<(StatusCode, T), ApiError>>,
+    T: Serialize,
 {
     let Some(key) = headers.get(HEADER) else {
         let (status, value) = work().await?;
@@ -50,7 +61,8 @@ where
     let hash = hasher.finalize();
     match idempotency::claim(&state.pool, caller.user_id, key, &hash).await? {
         KeyState::New => match work().await {
-            Ok((status, value)) => {
+            Ok((status, answer)) => {
+                let value = serde_json::to_value(answer).map_err(anyhow::Error::new)?;
                 idempotency::complete(&state.pool, caller.user_id, key, status.as_u16(), &value).await?;
                 Ok((status, Json(value)).into_response())
             }

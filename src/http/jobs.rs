@@ -11,8 +11,9 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiError, AppState, assets::AssetOut};
+use super::{ApiError, AppState, FaultBody, assets::AssetOut};
 use crate::{
     auth::{self, Caller},
     db::{self, jobs::JobRow},
@@ -20,14 +21,17 @@ use crate::{
     worker::finalize::{self, CancelOutcome},
 };
 
-#[derive(Serialize)]
+/// A copy job.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Job)]
 struct JobOut {
-    job_handle: String,
-    company_handle: String,
-    state: String,
-    asset_handle: String,
-    source_asset_handle: String,
+    job_handle: JobHandle,
+    company_handle: CompanyHandle,
+    state: JobState,
+    /// The copy's asset, pending until the job succeeds.
+    asset_handle: AssetHandle,
+    source_asset_handle: AssetHandle,
     url_modifier: String,
     attempts: i32,
     max_attempts: i32,
@@ -36,7 +40,11 @@ struct JobOut {
     finished: Option<DateTime<Utc>>,
     last_modified: DateTime<Utc>,
     next_attempt: Option<DateTime<Utc>>,
+    /// Why the job failed (or why its last attempt did).
+    #[schema(value_type = Option<JobErrorSchema>)]
     error: Option<JobFailure>,
+    /// Every attempt's error, oldest first.
+    #[schema(value_type = Vec<AttemptErrorSchema>)]
     attempt_errors: serde_json::Value,
     /// The finished copy, once the job succeeded.
     asset: Option<AssetOut>,
@@ -59,9 +67,34 @@ async fn accessible_job(
     Ok(job)
 }
 
-/// `?wait=30s` (also `500ms`, or plain seconds): hold the answer until the job is final.
-#[derive(Deserialize)]
+/// A job's error: a code from the failure list in the README and a reason.
+#[derive(ToSchema)]
+#[schema(as = JobError)]
+#[allow(dead_code)] // Only the API document names it: `JobFailure` serializes to this shape.
+struct JobErrorSchema {
+    code: String,
+    reason: String,
+}
+
+/// One failed attempt.
+#[derive(ToSchema)]
+#[schema(as = AttemptError)]
+#[allow(dead_code)] // Only the API document names it: the database builds these objects.
+struct AttemptErrorSchema {
+    attempt: i32,
+    code: String,
+    reason: String,
+    at: DateTime<Utc>,
+}
+
+/// Unknown parameters are refused, so a misspelt `wait` is not silently a plain read.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct WaitQuery {
+    /// Hold the answer until the job is final, at most this long (capped at 60 s): `30s`,
+    /// `500ms` or plain seconds.
+    #[param(pattern = "^[0-9]{1,18}(s|ms)?$")]
     wait: Option<String>,
 }
 
@@ -86,6 +119,11 @@ pub(super) fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
         .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"))
 }
 
+/// A job; `?wait=30s` holds the answer until it is final (long-poll); `If-None-Match` gives 304.
+#[utoipa::path(get, path = "/v1/jobs/{job_handle}", tag = "copies",
+    params(("job_handle" = JobHandle, Path), WaitQuery),
+    responses((status = 200, body = JobOut), (status = 304, description = "Not changed since the ETag"),
+        (status = "4XX", body = FaultBody)))]
 async fn get_job(
     State(state): State<AppState>,
     caller: Caller,
@@ -98,9 +136,7 @@ async fn get_job(
     let mut finals = state.job_events.subscribe();
     let mut job = accessible_job(&state, &caller, &handle, Access::Read).await?;
     let deadline = tokio::time::Instant::now() + wait;
-    while !job.state.parse::<JobState>().is_ok_and(JobState::is_final)
-        && tokio::time::Instant::now() < deadline
-    {
+    while !job.state.is_final() && tokio::time::Instant::now() < deadline {
         tokio::select! {
             () = tokio::time::sleep_until(deadline) => break,
             event = finals.recv() => match event {
@@ -118,18 +154,18 @@ async fn get_job(
     if not_modified(&headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    let asset = if job.state == "succeeded" {
+    let asset = if job.state == JobState::Succeeded {
         db::assets::find(&state.pool, job.target_asset_id).await?.map(AssetOut::from)
     } else {
         None
     };
     let error = job.failure();
     let body = JobOut {
-        job_handle: handle.to_string(),
-        company_handle: CompanyHandle(job.company_id).to_string(),
+        job_handle: handle,
+        company_handle: CompanyHandle(job.company_id),
         state: job.state,
-        asset_handle: AssetHandle(job.target_asset_id).to_string(),
-        source_asset_handle: AssetHandle(job.source_asset_id).to_string(),
+        asset_handle: AssetHandle(job.target_asset_id),
+        source_asset_handle: AssetHandle(job.source_asset_id),
         url_modifier: job.url_modifier,
         attempts: job.attempts,
         max_attempts: job.max_attempts,
@@ -145,16 +181,22 @@ async fn get_job(
     Ok(([(header::ETAG, etag)], Json(body)).into_response())
 }
 
-#[derive(Serialize)]
+/// What a cancel did.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = CancelResult)]
 struct CancelOut {
-    job_handle: String,
-    state: &'static str,
+    job_handle: JobHandle,
+    /// `cancelled` at once for a queued job; `running` while a running one stops.
+    state: JobState,
+    /// The running job was asked to stop at its next stage boundary.
     cancel_requested: bool,
 }
 
 /// Cancels a queued job at once (its asset is released) or asks a running one to stop at its
 /// next stage boundary.
+#[utoipa::path(post, path = "/v1/jobs/{job_handle}/cancel", tag = "copies", params(("job_handle" = JobHandle, Path)),
+    responses((status = 202, body = CancelOut), (status = "4XX", body = FaultBody)))]
 async fn cancel_job(
     State(state): State<AppState>,
     caller: Caller,
@@ -163,8 +205,8 @@ async fn cancel_job(
     let job = accessible_job(&state, &caller, &handle, Access::Write).await?;
     let handle = JobHandle { company_id: job.company_id, job_id: job.job_id };
     let (job_state, cancel_requested) = match finalize::cancel(&state.pool, &job).await? {
-        CancelOutcome::Cancelled => ("cancelled", false),
-        CancelOutcome::Requested => ("running", true),
+        CancelOutcome::Cancelled => (JobState::Cancelled, false),
+        CancelOutcome::Requested => (JobState::Running, true),
         CancelOutcome::AlreadyFinal(final_state) => {
             return Err(Fault::conflict(format!(
                 "job {handle} already {final_state}; it cannot be cancelled"
@@ -172,11 +214,8 @@ async fn cancel_job(
             .into());
         }
     };
-    tracing::info!(job = %handle, state = job_state, "cancel accepted");
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(CancelOut { job_handle: handle.to_string(), state: job_state, cancel_requested }),
-    ))
+    tracing::info!(job = %handle, state = %job_state, "cancel accepted");
+    Ok((StatusCode::ACCEPTED, Json(CancelOut { job_handle: handle, state: job_state, cancel_requested })))
 }
 
 pub fn router() -> Router<AppState> {

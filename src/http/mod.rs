@@ -10,12 +10,13 @@ mod jobs;
 mod json;
 pub mod openapi;
 mod operators;
+mod schema;
 mod webhooks;
 
 use axum::Router;
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 
-pub use crate::server::ApiError;
+pub use crate::server::{ApiError, FaultBody};
 
 use crate::state::AppState;
 

@@ -9,12 +9,13 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 
 use super::{OpsState, workers};
-use crate::domain::{CompanyHandle, JobHandle};
+use crate::{
+    db::{self, figures::Waiting},
+    domain::{CompanyHandle, DeliveryState, JobHandle, JobState},
+};
 
-/// Job states, in the order they are shown.
-pub const JOB_STATES: [&str; 5] = ["queued", "running", "succeeded", "failed", "cancelled"];
-/// Webhook delivery states.
-pub const DELIVERY_STATES: [&str; 4] = ["pending", "sending", "succeeded", "failed"];
+/// Most failed jobs listed.
+const RECENT_FAILURES: i64 = 20;
 
 /// Everything `/v1/queues` answers and `/metrics` exports as gauges.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -101,24 +102,18 @@ pub struct Failure {
 /// Takes the figures of the deployment.
 pub async fn take(state: &OpsState) -> sqlx::Result<Figures> {
     let (pool, deployment) = (&state.pool, &state.deployment);
-    let (counts, mut jobs, waiting, outbox, webhooks, workers, recent_failures) = tokio::join!(
+    let (counts, jobs, waiting, outbox, webhooks, workers, recent_failures) = tokio::join!(
         deployment.probe.counts(&deployment.amqp_url, &deployment.topology),
-        states(pool),
-        waiting(pool),
-        outbox(pool),
+        db::figures::job_states(pool),
+        db::figures::waiting(pool),
+        db::figures::outbox(pool),
         webhooks(pool),
         workers::list(pool),
         failures(pool),
     );
-    let jobs = {
-        for state in JOB_STATES {
-            if let Ok(j) = jobs.as_mut() {
-                j.entry(state.to_string()).or_insert(0);
-            }
-        }
-        jobs?
-    };
-    let (scheduled_retries, oldest_queued_age_seconds) = waiting?;
+    let jobs = by_name(JobState::ALL, jobs?);
+    let Waiting { scheduled_retries, oldest_due_age_seconds: oldest_queued_age_seconds } = waiting?;
+    let outbox = outbox?;
     let workers = workers?;
     let live = workers.iter().filter(|w| w.alive);
     let fleet = FleetFigures {
@@ -138,7 +133,7 @@ pub async fn take(state: &OpsState) -> sqlx::Result<Figures> {
         jobs,
         scheduled_retries,
         oldest_queued_age_seconds,
-        outbox: outbox?,
+        outbox: OutboxFigures { rows: outbox.rows, due: outbox.due, lag_seconds: outbox.lag_seconds },
         webhooks: webhooks?,
         fleet,
         workers,
@@ -147,74 +142,32 @@ pub async fn take(state: &OpsState) -> sqlx::Result<Figures> {
     })
 }
 
-async fn states(pool: &PgPool) -> sqlx::Result<BTreeMap<String, i64>> {
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("select state, count(*) from jobs group by state").fetch_all(pool).await?;
-    Ok(rows.into_iter().collect())
-}
-
-/// Scheduled retries, and the age of the oldest queued job that is due: a retry waits from the
-/// time it came due, a fresh job from its submission.
-async fn waiting(pool: &PgPool) -> sqlx::Result<(i64, Option<f64>)> {
-    sqlx::query_as(
-        "select count(*) filter (where next_attempt_at > now()),
-                extract(epoch from now() - min(coalesce(next_attempt_at, created_at))
-                    filter (where next_attempt_at is null or next_attempt_at <= now()))::float8
-         from jobs where state = 'queued'",
-    )
-    .fetch_one(pool)
-    .await
-}
-
-async fn outbox(pool: &PgPool) -> sqlx::Result<OutboxFigures> {
-    let (rows, due, lag_seconds) = sqlx::query_as(
-        "select count(*), count(*) filter (where available_at <= now()),
-                coalesce(extract(epoch from now() - min(available_at) filter (where available_at <= now())), 0)::float8
-         from outbox",
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok(OutboxFigures { rows, due, lag_seconds })
+/// Counts keyed by name, with every one of `all` present (zero when none).
+fn by_name<T: std::fmt::Display>(all: &[T], counts: Vec<(T, i64)>) -> BTreeMap<String, i64> {
+    let mut named: BTreeMap<String, i64> = all.iter().map(|s| (s.to_string(), 0)).collect();
+    for (state, n) in counts {
+        named.insert(state.to_string(), n);
+    }
+    named
 }
 
 async fn webhooks(pool: &PgPool) -> sqlx::Result<WebhookFigures> {
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("select state, count(*) from webhook_deliveries group by state")
-            .fetch_all(pool)
-            .await?;
-    let mut deliveries: BTreeMap<String, i64> = rows.into_iter().collect();
-    for state in DELIVERY_STATES {
-        deliveries.entry(state.to_string()).or_insert(0);
-    }
-    let oldest_due_age_seconds = sqlx::query_scalar(
-        "select coalesce(extract(epoch from now() - min(next_attempt_at)), 0)::float8
-         from webhook_deliveries where state in ('pending', 'sending') and next_attempt_at <= now()",
-    )
-    .fetch_one(pool)
-    .await?;
+    let deliveries = by_name(DeliveryState::ALL, db::figures::delivery_states(pool).await?);
+    let oldest_due_age_seconds = db::figures::oldest_due_delivery_age(pool).await?;
     Ok(WebhookFigures { deliveries, oldest_due_age_seconds })
 }
 
-/// company, job, code, reason, attempts, finished.
-type FailureRow = (i64, i64, Option<String>, Option<String>, i32, Option<DateTime<Utc>>);
-
 async fn failures(pool: &PgPool) -> sqlx::Result<Vec<Failure>> {
-    let rows: Vec<FailureRow> = sqlx::query_as(
-        "select company_id, job_id, error_code, error_reason, attempts, finished_at
-         from jobs where state = 'failed' and finished_at is not null
-         order by finished_at desc limit 20",
-    )
-    .fetch_all(pool)
-    .await?;
+    let rows = db::figures::recent_failures(pool, RECENT_FAILURES).await?;
     Ok(rows
         .into_iter()
-        .map(|(company_id, job_id, code, reason, attempts, finished_at)| Failure {
-            job_handle: JobHandle { company_id, job_id }.to_string(),
-            company_handle: CompanyHandle(company_id).to_string(),
-            code,
-            reason,
-            attempts,
-            finished_at,
+        .map(|f| Failure {
+            job_handle: JobHandle { company_id: f.company_id, job_id: f.job_id }.to_string(),
+            company_handle: CompanyHandle(f.company_id).to_string(),
+            code: f.error_code,
+            reason: f.error_reason,
+            attempts: f.attempts,
+            finished_at: f.finished_at,
         })
         .collect())
 }

@@ -15,7 +15,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<OpsState>) -> (StatusCode, Json<Value>) {
-    let database = sqlx::query("select 1").execute(&state.pool).await.is_ok();
+    let database = crate::db::ping(&state.pool).await;
     let storage = state.storage.ping().await.is_ok();
     // The relay only notices a lost broker when it next publishes; the probe notices at once,
     // and says yes while any node of the cluster answers.

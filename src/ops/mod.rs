@@ -27,7 +27,7 @@ use crate::{
     config::{BrokerUrls, Settings},
     domain::Fault,
     queue::{BrokerHealth, Topology},
-    server::fault_response,
+    server::{FaultBody, fault_response},
     storage::Storage,
     worker::Busy,
 };
@@ -129,13 +129,15 @@ async fn prometheus(State(state): State<OpsState>) -> Result<Response, OpsError>
 }
 
 /// Queue depth, jobs by state, the oldest waiting job, outbox lag, webhooks and workers.
-#[utoipa::path(get, path = "/v1/queues", tag = "ops", responses((status = 200, body = figures::Figures)))]
+#[utoipa::path(get, path = "/v1/queues", tag = "ops",
+    responses((status = 200, body = figures::Figures), (status = "4XX", body = FaultBody)))]
 pub async fn queues(State(state): State<OpsState>) -> Result<Json<figures::Figures>, OpsError> {
     Ok(Json(figures::take(&state).await?))
 }
 
 /// The last hour, minute by minute: throughput, latency and waiting jobs.
-#[utoipa::path(get, path = "/v1/queues/history", tag = "ops", responses((status = 200, body = Vec<history::Minute>)))]
+#[utoipa::path(get, path = "/v1/queues/history", tag = "ops",
+    responses((status = 200, body = Vec<history::Minute>), (status = "4XX", body = FaultBody)))]
 pub async fn queue_history(State(state): State<OpsState>) -> Result<Json<Vec<history::Minute>>, OpsError> {
     Ok(Json(history::last_hour(&state.pool).await?))
 }

@@ -8,12 +8,31 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::{
     domain::{Fault, FaultClass},
     error::Error,
 };
+
+/// An error as every JSON answer carries it: the IPS fault code, its element and a reason.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FaultBody {
+    /// IPS code: 10000s authentication, 20000s authorization, 30000s API faults.
+    pub code: u32,
+    /// `authenticationFault`, `authorizationFault` or `ipsApiFault`.
+    #[schema(value_type = String, pattern = "^(authenticationFault|authorizationFault|ipsApiFault)$")]
+    pub fault: &'static str,
+    /// What went wrong, in words a client can act on.
+    pub reason: String,
+}
+
+impl From<&Fault> for FaultBody {
+    fn from(fault: &Fault) -> Self {
+        FaultBody { code: fault.code, fault: fault.kind().element(), reason: fault.reason.clone() }
+    }
+}
 
 /// An error a handler returns.
 #[derive(Debug)]
@@ -64,8 +83,7 @@ pub(super) fn internal_error() -> Response {
 /// `Retry-After` or `WWW-Authenticate` where the fault calls for them.
 pub fn fault_response(fault: Fault) -> Response {
     let status = status_of(fault.class);
-    let body = json!({ "code": fault.code, "fault": fault.kind().element(), "reason": fault.reason });
-    let mut response = (status, Json(body)).into_response();
+    let mut response = (status, Json(FaultBody::from(&fault))).into_response();
     if let FaultClass::RateLimited { retry_after_secs } | FaultClass::Unavailable { retry_after_secs } =
         fault.class
     {
@@ -102,10 +120,7 @@ pub async fn uniform_client_errors(request: Request, next: Next) -> Response {
         StatusCode::METHOD_NOT_ALLOWED => format!("{method} is not allowed on {path}"),
         status => status.canonical_reason().unwrap_or("invalid request").to_string(),
     };
-    let body = serde_json::to_vec(
-        &json!({ "code": Fault::INVALID_PARAMETER, "fault": "ipsApiFault", "reason": reason }),
-    )
-    .unwrap_or_default();
+    let body = serde_json::to_vec(&FaultBody::from(&Fault::invalid_parameter(reason))).unwrap_or_default();
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, axum::body::Body::from(body))

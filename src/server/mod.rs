@@ -27,7 +27,7 @@ use tokio::{
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower::ServiceExt;
 
-pub use error::{ApiError, fault_response, uniform_client_errors};
+pub use error::{ApiError, FaultBody, fault_response, uniform_client_errors};
 
 use crate::config::HttpSettings;
 

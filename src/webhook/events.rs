@@ -4,6 +4,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use super::{JobEvent, handle::EndpointHandle};
+pub use crate::db::jobs::JobFacts;
 use crate::domain::{AssetHandle, CompanyHandle, JobHandle};
 
 /// The ids of a job that its events name.
@@ -18,19 +19,6 @@ pub struct JobIds {
 /// Every event type an endpoint can subscribe to.
 pub const EVENT_TYPES: [&str; 5] =
     ["copy.succeeded", "copy.failed", "copy.cancelled", "batch.completed", "endpoint.disabled"];
-
-/// A finished job's state and outcome, read in the finalizing transaction.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct JobFacts {
-    pub state: String,
-    pub error_code: Option<String>,
-    pub error_reason: Option<String>,
-    pub callback_url: Option<String>,
-    pub width: Option<i32>,
-    pub height: Option<i32>,
-    pub file_size: Option<i64>,
-    pub format: Option<String>,
-}
 
 /// A whole event body: `{type, timestamp, data}`.
 pub fn envelope(event_type: &str, at: DateTime<Utc>, data: Value) -> String {
@@ -61,7 +49,7 @@ pub fn job_payload(job: &JobIds, event: JobEvent, facts: &JobFacts, at: DateTime
         "companyHandle": CompanyHandle(job.company_id).to_string(),
         "assetHandle": AssetHandle(job.target_asset_id).to_string(),
         "sourceAssetHandle": AssetHandle(job.source_asset_id).to_string(),
-        "state": facts.state,
+        "state": facts.state.as_str(),
         "error": error,
         "imageInfo": image_info,
     });
@@ -82,6 +70,7 @@ pub fn endpoint_disabled_payload(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::JobState;
 
     fn job() -> JobIds {
         JobIds { company_id: 6, job_id: 41, source_asset_id: 3, target_asset_id: 9 }
@@ -90,7 +79,7 @@ mod tests {
     #[test]
     fn a_success_carries_handles_and_image_info_and_no_error() {
         let facts = JobFacts {
-            state: "succeeded".into(),
+            state: JobState::Succeeded,
             error_code: None,
             error_reason: None,
             callback_url: None,
@@ -116,7 +105,7 @@ mod tests {
     #[test]
     fn a_failure_carries_the_error_code_and_reason_and_no_image_info() {
         let facts = JobFacts {
-            state: "failed".into(),
+            state: JobState::Failed,
             error_code: Some("SourceMissing".into()),
             error_reason: Some("gone".into()),
             callback_url: None,

@@ -25,6 +25,12 @@ impl fmt::Display for EndpointHandle {
     }
 }
 
+impl serde::Serialize for EndpointHandle {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,10 +15,11 @@ pub use handle::EndpointHandle;
 pub use sender::Sender;
 pub use signing::Secret;
 
-use crate::db::{self, jobs::JobRow};
-
-/// The PostgreSQL channel a committed message is announced on, so senders wake at once.
-pub const NOTIFY_CHANNEL: &str = "ipscopy_webhooks";
+pub use crate::db::webhooks::NOTIFY_CHANNEL;
+use crate::{
+    db::{self, jobs::JobRow},
+    domain::EndpointState,
+};
 
 /// How a job ended, as a webhook event type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,13 +49,7 @@ pub fn new_msg_key() -> String {
 /// transaction, so no finished job misses its event (see [`emit`]).
 pub async fn job_finished(tx: &mut PgConnection, job: &JobRow, event: JobEvent) -> sqlx::Result<()> {
     let event_type = event.event_type();
-    let facts: events::JobFacts = sqlx::query_as(
-        "select j.state, j.error_code, j.error_reason, j.callback_url, a.width, a.height, a.file_size, a.format
-         from jobs j join assets a on a.asset_id = j.target_asset_id where j.job_id = $1",
-    )
-    .bind(job.job_id)
-    .fetch_one(&mut *tx)
-    .await?;
+    let facts = db::jobs::facts(&mut *tx, job.job_id).await?;
     let ids = events::JobIds {
         company_id: job.company_id,
         job_id: job.job_id,
@@ -77,13 +72,7 @@ pub async fn emit(
     callback_url: Option<&str>,
     job_id: Option<i64>,
 ) -> sqlx::Result<()> {
-    let subscribed: bool = sqlx::query_scalar(
-        "select exists (select 1 from webhook_endpoints e where e.company_id = $1 and endpoint_wants(e, $2))",
-    )
-    .bind(company_id)
-    .bind(event_type)
-    .fetch_one(&mut *tx)
-    .await?;
+    let subscribed = db::webhooks::any_wants(&mut *tx, company_id, event_type).await?;
     // Most events of companies without webhooks end here, at the cost of one indexed lookup.
     if !subscribed && callback_url.is_none() {
         return Ok(());
@@ -95,7 +84,7 @@ pub async fn emit(
     if let Some(url) = callback_url {
         let secret = Secret::generate();
         let callback = db::webhooks::callback_endpoint(tx, company_id, secret.expose(), None).await?;
-        if callback.state == "enabled" {
+        if callback.state == EndpointState::Enabled {
             db::webhooks::insert_callback_delivery(&mut *tx, message_id, callback.endpoint_id, url).await?;
         }
     }
@@ -104,6 +93,5 @@ pub async fn emit(
 
 /// Wakes every sender when the transaction commits.
 pub async fn notify(tx: &mut PgConnection) -> sqlx::Result<()> {
-    sqlx::query("select pg_notify($1, '')").bind(NOTIFY_CHANNEL).execute(tx).await?;
-    Ok(())
+    db::webhooks::notify(tx).await
 }

@@ -22,7 +22,10 @@ use super::{
 use crate::{
     config::WebhookSettings,
     db::webhooks::{self as store, AttemptRecord, Claimed},
-    domain::schedule::{RetrySchedule, retry_after},
+    domain::{
+        DeliveryState, DeliveryTrigger, EndpointKind,
+        schedule::{RetrySchedule, retry_after},
+    },
 };
 
 /// The sender looks for due deliveries at least this often (lease expiries, missed wake-ups).
@@ -251,7 +254,7 @@ impl Sender {
             &mut *tx,
             &AttemptRecord {
                 delivery_id: delivery.delivery_id,
-                trigger: &delivery.trigger,
+                trigger: delivery.trigger,
                 succeeded,
                 response_status: response.status.map(|s| s.as_u16()),
                 response_excerpt: response.excerpt.as_deref(),
@@ -260,10 +263,10 @@ impl Sender {
             },
         )
         .await?;
-        let is_endpoint = delivery.kind == "endpoint";
+        let is_endpoint = delivery.kind == EndpointKind::Endpoint;
         let gone = response.status == Some(StatusCode::GONE);
         let disable_asked = response.control.as_deref() == Some("disable");
-        let scheduled = delivery.trigger == "scheduled";
+        let scheduled = delivery.trigger == DeliveryTrigger::Scheduled;
         let mut retry_in = None;
         if succeeded {
             store::endpoint_succeeded(&mut *tx, delivery.endpoint_id).await?;
@@ -292,7 +295,7 @@ impl Sender {
                 super::emit(&mut tx, disabled.company_id, "endpoint.disabled", payload, None, None).await?;
             }
         }
-        let final_state = if succeeded { "succeeded" } else { "failed" };
+        let final_state = if succeeded { DeliveryState::Succeeded } else { DeliveryState::Failed };
         let step = scheduled && !succeeded;
         if store::finish_delivery(&mut *tx, delivery.delivery_id, final_state, retry_in, step).await? {
             tx.commit().await?;

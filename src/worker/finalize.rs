@@ -87,17 +87,17 @@ pub async fn cancel(pool: &PgPool, job: &JobRow) -> sqlx::Result<CancelOutcome> 
     let mut tx = pool.begin().await?;
     let state = db::jobs::lock_state(&mut *tx, job.job_id).await?;
     let ending = Ending::CancelledWhileQueued;
-    let outcome = match state.as_deref().map(str::parse) {
-        Some(Ok(JobState::Queued)) => {
+    let outcome = match state {
+        Some(JobState::Queued) => {
             end(&mut tx, job, &ending).await?;
             CancelOutcome::Cancelled
         }
-        Some(Ok(JobState::Running)) => {
+        Some(JobState::Running) => {
             db::jobs::request_cancel(&mut *tx, job.job_id).await?;
             CancelOutcome::Requested
         }
-        Some(Ok(final_state)) => CancelOutcome::AlreadyFinal(final_state),
-        Some(Err(_)) | None => CancelOutcome::AlreadyFinal(JobState::Cancelled),
+        Some(final_state) => CancelOutcome::AlreadyFinal(final_state),
+        None => CancelOutcome::AlreadyFinal(JobState::Cancelled),
     };
     tx.commit().await?;
     if outcome == CancelOutcome::Cancelled {

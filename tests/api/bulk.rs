@@ -4,17 +4,24 @@ use serde_json::{Value, json};
 
 use ipscopy::domain::AssetHandle;
 
-use crate::helpers::{PASSWORD, TestApp, encode, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, encode, requests::send_expecting, spawn_app};
 
-async fn post(app: &TestApp, path: &str, key: Option<&str>, body: &Value) -> (u16, Option<String>, Value) {
+/// POSTs `body` with an optional `Idempotency-Key`; returns the `Idempotent-Replayed` header and
+/// the JSON body.
+async fn post(
+    app: &TestApp,
+    expected: u16,
+    path: &str,
+    key: Option<&str>,
+    body: &Value,
+) -> (Option<String>, Value) {
     let mut request =
         app.http.post(format!("{}{path}", app.base)).basic_auth(&app.email, Some(PASSWORD)).json(body);
     if let Some(key) = key {
         request = request.header("Idempotency-Key", key);
     }
-    let response = request.send().await.unwrap();
-    let replayed = response.headers().get("idempotent-replayed").map(|v| v.to_str().unwrap().to_string());
-    (response.status().as_u16(), replayed, response.json().await.unwrap())
+    let reply = send_expecting(expected, request).await;
+    (reply.header("idempotent-replayed"), reply.json())
 }
 
 async fn count(app: &TestApp, table: &str) -> i64 {
@@ -41,9 +48,8 @@ async fn a_batch_reports_each_item_and_enqueues_only_the_valid_ones() {
         ],
     });
 
-    let (status, _, batch) = post(&app, "/v1/copies/batch", None, &body).await;
+    let (_, batch) = post(&app, 202, "/v1/copies/batch", None, &body).await;
 
-    assert_eq!(status, 202, "{batch}");
     assert_eq!(batch["acceptedCount"], 2);
     assert_eq!(batch["rejectedCount"], 4);
     let items = batch["items"].as_array().unwrap();
@@ -59,9 +65,8 @@ async fn a_batch_reports_each_item_and_enqueues_only_the_valid_ones() {
         let job = app.wait_for_job(accepted["jobHandle"].as_str().unwrap()).await;
         assert_eq!(job["state"], "succeeded", "{job}");
     }
-    let (status, status_body) =
-        app.get_json(&format!("/v1/batches/{}", encode(batch["batchHandle"].as_str().unwrap()))).await;
-    assert_eq!(status, 200, "{status_body}");
+    let status_body =
+        app.get_json(200, &format!("/v1/batches/{}", encode(batch["batchHandle"].as_str().unwrap()))).await;
     assert_eq!(status_body["counts"]["succeeded"], 2);
     assert_eq!(status_body["completed"], true);
     assert_eq!(status_body["failedItems"], json!([]));
@@ -95,18 +100,16 @@ async fn a_batch_item_whose_source_is_in_the_trash_gets_the_fault_a_single_copy_
     let source = app.add_image("chelsea", "chelsea.png").await;
     trash(&app, source).await;
 
-    let (single_status, _, single) =
-        post(&app, "/v1/copies", None, &app.copy_body(source, "from-trash", "wid=10")).await;
+    let (_, single) =
+        post(&app, 400, "/v1/copies", None, &app.copy_body(source, "from-trash", "wid=10")).await;
     let batch_body = json!({
         "companyHandle": app.company.to_string(),
         "items": [item(&app, &source.to_string(), "from-trash", "wid=10")],
     });
-    let (batch_status, _, batch) = post(&app, "/v1/copies/batch", None, &batch_body).await;
+    let (_, batch) = post(&app, 202, "/v1/copies/batch", None, &batch_body).await;
 
-    assert_eq!(single_status, 400, "{single}");
     assert_eq!(single["code"], 30001);
     assert!(single["reason"].as_str().unwrap().contains("in the trash; restore it"), "{single}");
-    assert_eq!(batch_status, 202, "{batch}");
     assert_eq!(batch["rejectedCount"], 1);
     assert_eq!(batch["batchHandle"], Value::Null);
     let refused = &batch["items"][0];
@@ -129,12 +132,12 @@ async fn a_batch_lists_its_failed_items_with_their_errors() {
         "items": [item(&app, &good, "fine", "wid=20"), item(&app, &broken, "doomed", "wid=20")],
     });
 
-    let (_, _, batch) = post(&app, "/v1/copies/batch", None, &body).await;
+    let (_, batch) = post(&app, 202, "/v1/copies/batch", None, &body).await;
     for accepted in batch["items"].as_array().unwrap() {
         app.wait_for_job(accepted["jobHandle"].as_str().unwrap()).await;
     }
-    let (_, status) =
-        app.get_json(&format!("/v1/batches/{}", encode(batch["batchHandle"].as_str().unwrap()))).await;
+    let status =
+        app.get_json(200, &format!("/v1/batches/{}", encode(batch["batchHandle"].as_str().unwrap()))).await;
 
     assert_eq!(status["counts"]["succeeded"], 1);
     assert_eq!(status["counts"]["failed"], 1);
@@ -150,15 +153,15 @@ async fn a_batch_of_more_than_a_thousand_items_is_refused_whole() {
     let source = app.add_image("chelsea", "chelsea.png").await.to_string();
     let items: Vec<Value> = (0..1001).map(|i| item(&app, &source, &format!("n{i}"), "wid=8")).collect();
 
-    let (status, _, fault) = post(
+    let (_, fault) = post(
         &app,
+        400,
         "/v1/copies/batch",
         None,
         &json!({"companyHandle": app.company.to_string(), "items": items}),
     )
     .await;
 
-    assert_eq!(status, 400);
     assert_eq!(fault["code"], 30001);
     assert!(fault["reason"].as_str().unwrap().contains("1000"));
     assert_eq!(count(&app, "jobs").await, 0);
@@ -175,15 +178,14 @@ async fn a_retried_request_with_the_same_key_gets_the_same_answer_and_creates_no
         "items": [item(&app, &source.to_string(), "batched", "wid=10")],
     });
 
-    let (s1, replay1, first) = post(&app, "/v1/copies", Some("key-1"), &single).await;
-    let (s2, replay2, second) = post(&app, "/v1/copies", Some("key-1"), &single).await;
-    let (b1, _, first_batch) = post(&app, "/v1/copies/batch", Some("key-2"), &batch).await;
-    let (b2, batch_replay, second_batch) = post(&app, "/v1/copies/batch", Some("key-2"), &batch).await;
+    let (replay1, first) = post(&app, 202, "/v1/copies", Some("key-1"), &single).await;
+    let (replay2, second) = post(&app, 202, "/v1/copies", Some("key-1"), &single).await;
+    let (_, first_batch) = post(&app, 202, "/v1/copies/batch", Some("key-2"), &batch).await;
+    let (batch_replay, second_batch) = post(&app, 202, "/v1/copies/batch", Some("key-2"), &batch).await;
 
-    assert_eq!((s1, s2), (202, 202));
     assert_eq!((replay1, replay2.as_deref()), (None, Some("true")));
     assert_eq!(first, second);
-    assert_eq!((b1, b2, batch_replay.as_deref()), (202, 202, Some("true")));
+    assert_eq!(batch_replay.as_deref(), Some("true"));
     assert_eq!(first_batch, second_batch);
     assert_eq!(count(&app, "jobs").await, 2);
     assert_eq!(count(&app, "batches").await, 1);
@@ -195,18 +197,14 @@ async fn reusing_a_key_with_another_body_is_a_409_and_a_refused_request_frees_it
     let app = spawn_app().await;
     let source = app.add_image("chelsea", "chelsea.png").await;
 
-    let (first, _, _) = post(&app, "/v1/copies", Some("k"), &app.copy_body(source, "one", "wid=10")).await;
-    let (other, _, fault) =
-        post(&app, "/v1/copies", Some("k"), &app.copy_body(source, "two", "wid=10")).await;
-    let (refused, _, _) = post(&app, "/v1/copies", Some("k2"), &app.copy_body(source, "bad", "wid=x")).await;
-    let (corrected, replayed, _) =
-        post(&app, "/v1/copies", Some("k2"), &app.copy_body(source, "bad", "wid=10")).await;
+    post(&app, 202, "/v1/copies", Some("k"), &app.copy_body(source, "one", "wid=10")).await;
+    let (_, fault) = post(&app, 409, "/v1/copies", Some("k"), &app.copy_body(source, "two", "wid=10")).await;
+    post(&app, 400, "/v1/copies", Some("k2"), &app.copy_body(source, "bad", "wid=x")).await;
+    let (replayed, _) =
+        post(&app, 202, "/v1/copies", Some("k2"), &app.copy_body(source, "bad", "wid=10")).await;
 
-    assert_eq!(first, 202);
-    assert_eq!(other, 409, "{fault}");
     assert!(fault["reason"].as_str().unwrap().contains("different request"));
-    assert_eq!(refused, 400);
-    assert_eq!((corrected, replayed), (202, None));
+    assert_eq!(replayed, None);
     app.stop().await;
 }
 
@@ -214,7 +212,7 @@ async fn reusing_a_key_with_another_body_is_a_409_and_a_refused_request_frees_it
 async fn a_long_poll_returns_as_soon_as_the_job_is_final_and_etags_spare_unchanged_answers() {
     let app = spawn_app().await;
     let source = app.add_image("chelsea", "chelsea.png").await;
-    let (_, _, accepted) = post(&app, "/v1/copies", None, &app.copy_body(source, "polled", "wid=10")).await;
+    let (_, accepted) = post(&app, 202, "/v1/copies", None, &app.copy_body(source, "polled", "wid=10")).await;
     let path = format!("{}/v1/jobs/{}", app.base, encode(accepted["jobHandle"].as_str().unwrap()));
 
     let response =
@@ -233,10 +231,8 @@ async fn a_long_poll_returns_as_soon_as_the_job_is_final_and_etags_spare_unchang
         .await
         .unwrap();
     assert_eq!(again.status().as_u16(), 304);
-    let (status, _) = app
-        .get_json(&format!("/v1/jobs/{}?wait=later", encode(accepted["jobHandle"].as_str().unwrap())))
+    app.get_json(400, &format!("/v1/jobs/{}?wait=later", encode(accepted["jobHandle"].as_str().unwrap())))
         .await;
-    assert_eq!(status, 400);
     app.stop().await;
 }
 
@@ -247,14 +243,14 @@ async fn one_companys_large_backlog_does_not_starve_another_companys_single_copy
     for round in 0..2 {
         let items: Vec<Value> =
             (0..600).map(|i| item(&app, &source, &format!("bulk-{round}-{i}"), "wid=8")).collect();
-        let (status, _, _) = post(
+        post(
             &app,
+            202,
             "/v1/copies/batch",
             None,
             &json!({"companyHandle": app.company.to_string(), "items": items}),
         )
         .await;
-        assert_eq!(status, 202);
     }
     let other = ipscopy::admin::add_company(&app.pool, "Globex").await.unwrap();
     let folder = ipscopy::admin::add_folder(&app.pool, other, "/in").await.unwrap();
@@ -278,10 +274,9 @@ async fn one_companys_large_backlog_does_not_starve_another_companys_single_copy
         "urlModifier": "wid=8",
     });
 
-    let (status, accepted) = app.submit_as("hank@globex.example", PASSWORD, &body).await;
-    assert_eq!(status, 202, "{accepted}");
+    let accepted = app.submit_as(202, "hank@globex.example", PASSWORD, &body).await;
     let path = format!("/v1/jobs/{}?wait=60s", encode(accepted["jobHandle"].as_str().unwrap()));
-    let (_, job) = app.get_json_as("hank@globex.example", &path).await;
+    let job = app.get_json_as(200, "hank@globex.example", &path).await;
 
     assert_eq!(job["state"], "succeeded", "{job}");
     let unfinished: i64 = sqlx::query_scalar(
@@ -311,8 +306,8 @@ async fn a_company_over_its_submit_rate_gets_429_with_retry_after() {
     .await;
     let source = app.add_image("chelsea", "chelsea.png").await;
 
-    let (first, _) = app.submit(&app.copy_body(source, "one", "wid=8")).await;
-    let (second, _) = app.submit(&app.copy_body(source, "two", "wid=8")).await;
+    app.submit(202, &app.copy_body(source, "one", "wid=8")).await;
+    app.submit(202, &app.copy_body(source, "two", "wid=8")).await;
     let response = app
         .http
         .post(format!("{}/v1/copies", app.base))
@@ -322,7 +317,6 @@ async fn a_company_over_its_submit_rate_gets_429_with_retry_after() {
         .await
         .unwrap();
 
-    assert_eq!((first, second), (202, 202));
     assert_eq!(response.status().as_u16(), 429);
     let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=2).contains(&retry_after), "{retry_after}");

@@ -7,9 +7,8 @@ async fn a_submitted_copy_is_rendered_at_the_asked_size_and_served_as_png() {
     let app = spawn_app().await;
     let source = app.add_image("chelsea", "chelsea.png").await;
 
-    let (status, accepted) = app.submit(&app.copy_body(source, "chelsea-small", "wid=200&fmt=png")).await;
+    let accepted = app.submit(202, &app.copy_body(source, "chelsea-small", "wid=200&fmt=png")).await;
 
-    assert_eq!(status, 202, "{accepted}");
     assert_eq!(accepted["state"], "queued");
     let job = app.wait_for_job(accepted["jobHandle"].as_str().unwrap()).await;
     assert_eq!(job["state"], "succeeded", "{job}");
@@ -19,8 +18,7 @@ async fn a_submitted_copy_is_rendered_at_the_asked_size_and_served_as_png() {
     assert_eq!(job["asset"]["imageInfo"]["height"], 133);
     assert_eq!(job["asset"]["imageInfo"]["format"], "png");
     assert_eq!(job["asset"]["state"], "ready");
-    let (status, content_type, bytes) = app.content(accepted["assetHandle"].as_str().unwrap()).await;
-    assert_eq!(status, 200);
+    let (content_type, bytes) = app.content(200, accepted["assetHandle"].as_str().unwrap()).await;
     assert_eq!(content_type, "image/png");
     assert_eq!(job["asset"]["imageInfo"]["fileSize"], bytes.len());
     let copy =
@@ -34,10 +32,8 @@ async fn a_jpeg_copy_honours_height_and_quality() {
     let app = spawn_app().await;
     let source = app.add_image("rocket", "rocket.jpg").await;
 
-    let (status, low) = app.submit(&app.copy_body(source, "rocket-q20", "hei=100&qlt=20")).await;
-    assert_eq!(status, 202, "{low}");
-    let (status, high) = app.submit(&app.copy_body(source, "rocket-q95", "HEI=100&fmt=jpeg&qlt=95")).await;
-    assert_eq!(status, 202, "{high}");
+    let low = app.submit(202, &app.copy_body(source, "rocket-q20", "hei=100&qlt=20")).await;
+    let high = app.submit(202, &app.copy_body(source, "rocket-q95", "HEI=100&fmt=jpeg&qlt=95")).await;
 
     let low_job = app.wait_for_job(low["jobHandle"].as_str().unwrap()).await;
     let high_job = app.wait_for_job(high["jobHandle"].as_str().unwrap()).await;
@@ -48,8 +44,8 @@ async fn a_jpeg_copy_honours_height_and_quality() {
         assert_eq!(job["asset"]["imageInfo"]["height"], 100);
         assert_eq!(job["asset"]["imageInfo"]["format"], "jpeg");
     }
-    let (_, content_type, low_bytes) = app.content(low["assetHandle"].as_str().unwrap()).await;
-    let (_, _, high_bytes) = app.content(high["assetHandle"].as_str().unwrap()).await;
+    let (content_type, low_bytes) = app.content(200, low["assetHandle"].as_str().unwrap()).await;
+    let (_, high_bytes) = app.content(200, high["assetHandle"].as_str().unwrap()).await;
     assert_eq!(content_type, "image/jpeg");
     assert!(
         low_bytes.len() < high_bytes.len(),
@@ -67,11 +63,10 @@ async fn the_new_asset_is_visible_as_pending_at_once_with_the_ips_field_names() 
     let app = spawn_app().await;
     let source = app.add_image("chelsea", "chelsea.png").await;
 
-    let (_, accepted) = app.submit(&app.copy_body(source, "chelsea-copy", "wid=50")).await;
+    let accepted = app.submit(202, &app.copy_body(source, "chelsea-copy", "wid=50")).await;
     let asset_handle = accepted["assetHandle"].as_str().unwrap();
-    let (status, asset) = app.get_json(&format!("/v1/assets/{}", crate::helpers::encode(asset_handle))).await;
+    let asset = app.get_json(200, &format!("/v1/assets/{}", crate::helpers::encode(asset_handle))).await;
 
-    assert_eq!(status, 200, "{asset}");
     assert_eq!(asset["assetHandle"], asset_handle);
     assert_eq!(asset["type"], "Image");
     assert_eq!(asset["name"], "chelsea-copy");
@@ -87,9 +82,8 @@ async fn the_new_asset_is_visible_as_pending_at_once_with_the_ips_field_names() 
 async fn an_unknown_source_asset_is_refused_with_30001_and_nothing_is_reserved() {
     let app = spawn_app().await;
 
-    let (status, fault) = app.submit(&app.copy_body(ipscopy::domain::AssetHandle(999), "x", "wid=10")).await;
+    let fault = app.submit(404, &app.copy_body(ipscopy::domain::AssetHandle(999), "x", "wid=10")).await;
 
-    assert_eq!(status, 404);
     assert_eq!(fault["code"], 30001);
     assert_eq!(fault["fault"], "ipsApiFault");
     assert!(fault["reason"].as_str().unwrap().contains("a|999|1|999"), "{fault}");
@@ -105,9 +99,8 @@ async fn an_unknown_folder_is_refused_with_30001() {
     let mut body = app.copy_body(source, "x", "wid=10");
     body["folderHandle"] = json!("Acme/nowhere/");
 
-    let (status, fault) = app.submit(&body).await;
+    let fault = app.submit(404, &body).await;
 
-    assert_eq!(status, 404);
     assert_eq!(fault["code"], 30001);
     assert!(fault["reason"].as_str().unwrap().contains("Acme/nowhere/"), "{fault}");
     app.stop().await;
@@ -118,15 +111,12 @@ async fn a_name_already_used_in_the_company_is_refused_with_30001_conflict() {
     let app = spawn_app().await;
     let source = app.add_image("chelsea", "chelsea.png").await;
 
-    let (first, _) = app.submit(&app.copy_body(source, "twin", "wid=10")).await;
-    let (second, fault) = app.submit(&app.copy_body(source, "twin", "wid=20")).await;
-    let (source_name, fault_on_source_name) = app.submit(&app.copy_body(source, "chelsea", "wid=20")).await;
+    app.submit(202, &app.copy_body(source, "twin", "wid=10")).await;
+    let fault = app.submit(409, &app.copy_body(source, "twin", "wid=20")).await;
+    app.submit(409, &app.copy_body(source, "chelsea", "wid=20")).await;
 
-    assert_eq!(first, 202);
-    assert_eq!(second, 409);
     assert_eq!(fault["code"], 30001);
     assert!(fault["reason"].as_str().unwrap().contains("\"twin\""), "{fault}");
-    assert_eq!(source_name, 409, "{fault_on_source_name}");
     app.stop().await;
 }
 
@@ -135,9 +125,8 @@ async fn a_malformed_url_modifier_is_refused_before_anything_is_enqueued() {
     let app = spawn_app().await;
     let source = app.add_image("chelsea", "chelsea.png").await;
 
-    let (status, fault) = app.submit(&app.copy_body(source, "bad", "wid=-5&fmt=png")).await;
+    let fault = app.submit(400, &app.copy_body(source, "bad", "wid=-5&fmt=png")).await;
 
-    assert_eq!(status, 400);
     assert_eq!(fault["code"], 30001);
     let reason = fault["reason"].as_str().unwrap();
     assert!(reason.contains("urlModifier") && reason.contains("wid"), "{reason}");
@@ -153,9 +142,8 @@ async fn missing_fields_are_refused_with_30002_naming_the_field() {
     let mut body = app.copy_body(source, "x", "");
     body.as_object_mut().unwrap().remove("folderHandle");
 
-    let (status, fault) = app.submit(&body).await;
+    let fault = app.submit(400, &body).await;
 
-    assert_eq!(status, 400);
     assert_eq!(fault["code"], 30002);
     assert_eq!(fault["reason"], "folderHandle is required");
     app.stop().await;

@@ -66,10 +66,7 @@ async fn ready_messages(queue: &str) -> u32 {
 }
 
 async fn job_state(app: &TestApp, accepted: &Value) -> Value {
-    let (status, job) =
-        app.get_json(&format!("/v1/jobs/{}", encode(accepted["jobHandle"].as_str().unwrap()))).await;
-    assert_eq!(status, 200, "{job}");
-    job
+    app.get_json(200, &format!("/v1/jobs/{}", encode(accepted["jobHandle"].as_str().unwrap()))).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,9 +74,8 @@ async fn a_copy_accepted_while_rabbitmq_is_unreachable_is_rendered_once_a_relay_
     let app = spawn_app_with(|s| s.amqp.amqp_url = NO_BROKER.into()).await;
     let source = app.add_image("chelsea", "chelsea.png").await;
 
-    let (status, accepted) = app.submit(&app.copy_body(source, "while-down", "wid=40")).await;
+    let accepted = app.submit(202, &app.copy_body(source, "while-down", "wid=40")).await;
 
-    assert_eq!(status, 202, "{accepted}");
     assert_eq!(job_state(&app, &accepted).await["state"], "queued");
     let waiting: i64 = sqlx::query_scalar("select count(*) from outbox").fetch_one(&app.pool).await.unwrap();
     assert_eq!(waiting, 1, "the job waits in the outbox");
@@ -100,7 +96,7 @@ async fn a_copy_accepted_while_rabbitmq_is_unreachable_is_rendered_once_a_relay_
 async fn duplicated_job_messages_do_not_run_a_finished_job_again() {
     let app = spawn_app().await;
     let source = app.add_image("chelsea", "chelsea.png").await;
-    let (_, first) = app.submit(&app.copy_body(source, "once", "wid=40")).await;
+    let first = app.submit(202, &app.copy_body(source, "once", "wid=40")).await;
     let done = app.wait_for_job(first["jobHandle"].as_str().unwrap()).await;
     assert_eq!(done["state"], "succeeded");
 
@@ -108,7 +104,7 @@ async fn duplicated_job_messages_do_not_run_a_finished_job_again() {
     publish_raw(&app, &duplicate).await;
     publish_raw(&app, &duplicate).await;
     // A later job finishing shows the worker got past the duplicates.
-    let (_, later) = app.submit(&app.copy_body(source, "later", "wid=40")).await;
+    let later = app.submit(202, &app.copy_body(source, "later", "wid=40")).await;
     app.wait_for_job(later["jobHandle"].as_str().unwrap()).await;
 
     let after = job_state(&app, &first).await;
@@ -142,24 +138,22 @@ async fn poison_messages_are_dead_lettered_instead_of_looping() {
 async fn a_queued_job_is_cancelled_at_once_and_its_name_is_released() {
     let app = spawn_app_with(|s| s.amqp.amqp_url = NO_BROKER.into()).await;
     let source = app.add_image("chelsea", "chelsea.png").await;
-    let (_, accepted) = app.submit(&app.copy_body(source, "doomed", "wid=40")).await;
+    let accepted = app.submit(202, &app.copy_body(source, "doomed", "wid=40")).await;
     let cancel_path = format!("/v1/jobs/{}/cancel", encode(accepted["jobHandle"].as_str().unwrap()));
 
-    let (status, body) = app.post_json(&cancel_path, &Value::Null).await;
+    let body = app.post_json(202, &cancel_path, &Value::Null).await;
 
-    assert_eq!(status, 202, "{body}");
     assert_eq!(body["state"], "cancelled");
     let job = job_state(&app, &accepted).await;
     assert_eq!(job["state"], "cancelled");
-    let (_, asset) =
-        app.get_json(&format!("/v1/assets/{}", encode(accepted["assetHandle"].as_str().unwrap()))).await;
+    let asset =
+        app.get_json(200, &format!("/v1/assets/{}", encode(accepted["assetHandle"].as_str().unwrap()))).await;
     assert_eq!(asset["state"], "failed");
     let waiting: i64 = sqlx::query_scalar("select count(*) from outbox").fetch_one(&app.pool).await.unwrap();
     assert_eq!(waiting, 0, "nothing is left to publish");
-    let (status, _) = app.submit(&app.copy_body(source, "doomed", "wid=40")).await;
-    assert_eq!(status, 202, "the name is free again");
-    let (again, _) = app.post_json(&cancel_path, &Value::Null).await;
-    assert_eq!(again, 409);
+    // The name is free again.
+    app.submit(202, &app.copy_body(source, "doomed", "wid=40")).await;
+    app.post_json(409, &cancel_path, &Value::Null).await;
     app.stop().await;
 }
 
@@ -167,7 +161,7 @@ async fn a_queued_job_is_cancelled_at_once_and_its_name_is_released() {
 async fn a_job_whose_worker_vanished_is_rescued_and_completes_on_another_worker() {
     let app = spawn(Roles { api: true, worker: false }, |s| s.worker.stale_after_ms = 500).await;
     let source = app.add_image("chelsea", "chelsea.png").await;
-    let (_, accepted) = app.submit(&app.copy_body(source, "orphan", "wid=40")).await;
+    let accepted = app.submit(202, &app.copy_body(source, "orphan", "wid=40")).await;
     // A worker claims the job and dies before its first heartbeat.
     let claimed = db::jobs::claim(&app.pool, job_id(&app, &accepted).await).await.unwrap();
     assert!(claimed.is_some());
@@ -189,12 +183,11 @@ async fn a_job_whose_worker_vanished_is_rescued_and_completes_on_another_worker(
 async fn a_running_job_asked_to_cancel_ends_cancelled_instead_of_rendering() {
     let app = spawn(Roles { api: true, worker: false }, |s| s.worker.stale_after_ms = 500).await;
     let source = app.add_image("chelsea", "chelsea.png").await;
-    let (_, accepted) = app.submit(&app.copy_body(source, "stop-me", "wid=40")).await;
+    let accepted = app.submit(202, &app.copy_body(source, "stop-me", "wid=40")).await;
     db::jobs::claim(&app.pool, job_id(&app, &accepted).await).await.unwrap().expect("claimed");
 
     let cancel_path = format!("/v1/jobs/{}/cancel", encode(accepted["jobHandle"].as_str().unwrap()));
-    let (status, body) = app.post_json(&cancel_path, &Value::Null).await;
-    assert_eq!(status, 202, "{body}");
+    let body = app.post_json(202, &cancel_path, &Value::Null).await;
     assert_eq!((body["state"].as_str(), body["cancelRequested"].as_bool()), (Some("running"), Some(true)));
     let shutdown = CancellationToken::new();
     let worker =
@@ -202,8 +195,8 @@ async fn a_running_job_asked_to_cancel_ends_cancelled_instead_of_rendering() {
     let job = app.wait_for_job(accepted["jobHandle"].as_str().unwrap()).await;
 
     assert_eq!(job["state"], "cancelled", "{job}");
-    let (_, asset) =
-        app.get_json(&format!("/v1/assets/{}", encode(accepted["assetHandle"].as_str().unwrap()))).await;
+    let asset =
+        app.get_json(200, &format!("/v1/assets/{}", encode(accepted["assetHandle"].as_str().unwrap()))).await;
     assert_eq!(asset["state"], "failed");
     shutdown.cancel();
     worker.wait().await;
@@ -231,8 +224,7 @@ async fn jobs_retry_while_the_object_store_is_down_and_succeed_when_it_returns()
     let source = app.add_image("chelsea", "chelsea.png").await;
 
     store_up.cancel();
-    let (status, accepted) = app.submit(&app.copy_body(source, "patient", "wid=40")).await;
-    assert_eq!(status, 202);
+    let accepted = app.submit(202, &app.copy_body(source, "patient", "wid=40")).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let job = job_state(&app, &accepted).await;
@@ -256,8 +248,7 @@ async fn jobs_retry_while_the_object_store_is_down_and_succeed_when_it_returns()
 
 /// Runs a copy end to end and returns its final job.
 async fn copy_through(app: &TestApp, source: ipscopy::domain::AssetHandle, name: &str) -> Value {
-    let (status, accepted) = app.submit(&app.copy_body(source, name, "wid=24")).await;
-    assert_eq!(status, 202, "{accepted}");
+    let accepted = app.submit(202, &app.copy_body(source, name, "wid=24")).await;
     app.wait_for_job(accepted["jobHandle"].as_str().unwrap()).await
 }
 

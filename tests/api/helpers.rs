@@ -18,6 +18,9 @@ use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
 
+#[path = "helpers/requests.rs"]
+pub mod requests;
+
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// The server PostgreSQL runs on; each test makes its own database there.
@@ -48,9 +51,7 @@ pub struct TestApp {
     pub email: String,
     /// The settings the app was started with (a second process can reuse them).
     pub settings: Settings,
-    db_name: String,
-    prefix: String,
-    shutdown: CancellationToken,
+    leftovers: Leftovers,
     _data: tempfile::TempDir,
 }
 
@@ -106,26 +107,27 @@ pub async fn spawn(roles: Roles, configure: impl FnOnce(&mut Settings)) -> TestA
     };
     configure(&mut settings);
     let shutdown = CancellationToken::new();
-    let running = app::start(&settings, roles, shutdown.clone()).await.expect("the app starts");
-    let pool = running.pool.clone();
+    // Armed before the start: a start that fails half way has made the database already.
+    let mut leftovers = Leftovers { prefix, db_name, shutdown: shutdown.clone(), running: None, armed: true };
+    let running = app::start(&settings, roles, shutdown).await.expect("the app starts");
+    let (http_addr, ops_addr, pool) = (running.http_addr, running.ops_addr, running.pool.clone());
+    leftovers.running = Some(running);
     let company = admin::add_company(&pool, "Acme").await.expect("company");
     let folder = admin::add_folder(&pool, company, "/copies").await.expect("folder");
     let email = "ann@acme.example".to_string();
     admin::add_user(&pool, &email, PASSWORD, None).await.expect("user");
     admin::add_member(&pool, company, &email, Role::IpsUser).await.expect("membership");
     TestApp {
-        base: format!("http://{}", running.http_addr.expect("api role")),
-        ops_base: format!("http://{}", running.ops_addr),
+        base: format!("http://{}", http_addr.expect("api role")),
+        ops_base: format!("http://{ops_addr}"),
         http: reqwest::Client::new(),
         pool,
-        running: Some(running),
+        running: leftovers.running.take(),
         company,
         folder,
         email,
-        db_name,
-        prefix,
         settings,
-        shutdown,
+        leftovers,
         _data: data,
     }
 }
@@ -150,46 +152,12 @@ impl TestApp {
         })
     }
 
-    /// POSTs a copy as the test user; returns status and body.
-    pub async fn submit(&self, body: &Value) -> (u16, Value) {
-        self.submit_as(&self.email, PASSWORD, body).await
-    }
-
-    pub async fn submit_as(&self, email: &str, password: &str, body: &Value) -> (u16, Value) {
-        let response = self
-            .http
-            .post(format!("{}/v1/copies", self.base))
-            .basic_auth(email, Some(password))
-            .json(body)
-            .send()
-            .await
-            .expect("request sent");
-        (response.status().as_u16(), response.json().await.expect("JSON body"))
-    }
-
-    /// GETs a path as the test user; returns status and body.
-    pub async fn get_json(&self, path: &str) -> (u16, Value) {
-        self.get_json_as(&self.email, path).await
-    }
-
-    pub async fn get_json_as(&self, email: &str, path: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .basic_auth(email, Some(PASSWORD))
-            .send()
-            .await
-            .expect("request sent");
-        (response.status().as_u16(), response.json().await.expect("JSON body"))
-    }
-
     /// Polls a job until it is final; panics after 60 s.
     pub async fn wait_for_job(&self, job_handle: &str) -> Value {
         let path = format!("/v1/jobs/{}", encode(job_handle));
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
-            let (status, job) = self.get_json(&path).await;
-            assert_eq!(status, 200, "{job}");
+            let job = self.get_json(200, &path).await;
             if matches!(job["state"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
                 return job;
             }
@@ -198,31 +166,12 @@ impl TestApp {
         }
     }
 
-    /// Fetches an asset's content: content type and bytes.
-    pub async fn content(&self, asset_handle: &str) -> (u16, String, Vec<u8>) {
-        let response = self
-            .http
-            .get(format!("{}/v1/assets/{}/content", self.base, encode(asset_handle)))
-            .basic_auth(&self.email, Some(PASSWORD))
-            .send()
-            .await
-            .expect("request sent");
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        (status, content_type, response.bytes().await.expect("body").to_vec())
-    }
-
     /// Adds another user with `role` in `company`.
     pub async fn add_member(&self, email: &str, company: CompanyHandle, role: Role) {
         admin::add_user(&self.pool, email, PASSWORD, None).await.expect("user");
         admin::add_member(&self.pool, company, email, role).await.expect("membership");
     }
 
-    /// The test's exchange and queue names.
     /// An `ipscopy worker` process of this deployment, to be given its own settings and spawned.
     pub fn worker_command(&self) -> tokio::process::Command {
         use ipscopy::secret::ExposeSecret;
@@ -245,34 +194,63 @@ impl TestApp {
         command
     }
 
+    /// The test's exchange and queue names.
     pub fn topology(&self) -> Topology {
-        Topology::new(&self.prefix)
+        Topology::new(&self.leftovers.prefix)
     }
 
     /// Stops the app, then deletes the test's database, queues and exchange.
     pub async fn stop(mut self) {
-        self.shutdown.cancel();
+        self.leftovers.shutdown.cancel();
         if let Some(running) = self.running.take() {
             running.wait().await;
         }
-        drop_deployment(&self.prefix, &self.db_name).await;
+        drop_deployment(&self.leftovers.prefix, &self.leftovers.db_name).await;
+        self.leftovers.armed = false;
     }
 }
 
 /// A test that panicked (or never called `stop`) still leaves no database or queue behind.
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if self.running.take().is_none() {
+        // The guard, dropped right after, stops the roles before it deletes what they use.
+        self.leftovers.running = self.running.take();
+    }
+}
+
+/// How long a deployment's guard waits for its roles to stop; the worker drains its jobs for
+/// up to 10 s in these settings.
+const ROLES_STOP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A deployment that `stop` has not removed yet. Dropped while armed, it stops the roles first
+/// (a role still running could declare its queues again once they are deleted), waiting a
+/// bounded time, then deletes the database, queues and exchange.
+struct Leftovers {
+    prefix: String,
+    db_name: String,
+    shutdown: CancellationToken,
+    running: Option<Running>,
+    armed: bool,
+}
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        if !self.armed {
             return;
         }
         self.shutdown.cancel();
-        let (prefix, db_name) = (self.prefix.clone(), self.db_name.clone());
-        // Drop cannot await, and it may run on the test's own runtime: clean up on a thread.
+        let (prefix, db_name, running) = (self.prefix.clone(), self.db_name.clone(), self.running.take());
+        // Drop cannot await, and it runs on the test's own runtime: clean up on a thread.
         let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
-            if let Ok(runtime) = runtime {
-                runtime.block_on(drop_deployment(&prefix, &db_name));
-            }
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            runtime.block_on(async {
+                if let Some(running) = running {
+                    let _ = tokio::time::timeout(ROLES_STOP_TIMEOUT, running.wait()).await;
+                }
+                drop_deployment(&prefix, &db_name).await;
+            });
         });
         let _ = cleanup.join();
     }
@@ -308,35 +286,6 @@ pub fn encode(handle: &str) -> String {
 }
 
 impl TestApp {
-    /// Sends `method` to `path` as `email` with an optional JSON body; returns status and body
-    /// (`null` when the response has none).
-    pub async fn request_json_as(
-        &self,
-        email: &str,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> (u16, Value) {
-        let mut request =
-            self.http.request(method, format!("{}{path}", self.base)).basic_auth(email, Some(PASSWORD));
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await.expect("request sent");
-        let status = response.status().as_u16();
-        let bytes = response.bytes().await.expect("body");
-        let value =
-            if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("JSON body") };
-        (status, value)
-    }
-
-    /// POSTs JSON to `path` as the test user.
-    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
-        self.request_json_as(&self.email, reqwest::Method::POST, path, Some(body)).await
-    }
-}
-
-impl TestApp {
     /// Adds a company whose id no other test uses (the id sequence jumps to a random point), with
     /// a folder and the test user as IpsUser: process-wide counters labelled by company then
     /// count this test's jobs alone.
@@ -365,17 +314,5 @@ impl TestApp {
         admin::add_image(&self.pool, storage, company, folder, name, fixture(fixture_name))
             .await
             .expect("source image stored")
-    }
-
-    /// GETs a path without credentials; returns status and body text.
-    pub async fn get_text(&self, path: &str) -> (u16, String) {
-        let response = self.http.get(format!("{}{path}", self.base)).send().await.expect("request sent");
-        (response.status().as_u16(), response.text().await.expect("body"))
-    }
-
-    /// GETs a path of the operators' listener; returns status and body text.
-    pub async fn get_ops_text(&self, path: &str) -> (u16, String) {
-        let response = self.http.get(format!("{}{path}", self.ops_base)).send().await.expect("request sent");
-        (response.status().as_u16(), response.text().await.expect("body"))
     }
 }

@@ -5,24 +5,20 @@ async fn a_corrupt_source_fails_the_job_once_with_a_code_and_reason_and_frees_th
     let app = spawn_app().await;
     let source = app.add_image("broken", "chelsea-truncated.png").await;
 
-    let (status, accepted) = app.submit(&app.copy_body(source, "from-broken", "wid=100")).await;
-    assert_eq!(status, 202, "{accepted}");
+    let accepted = app.submit(202, &app.copy_body(source, "from-broken", "wid=100")).await;
     let job = app.wait_for_job(accepted["jobHandle"].as_str().unwrap()).await;
 
     assert_eq!(job["state"], "failed", "{job}");
     assert_eq!(job["attempts"], 1, "a permanent error is not retried: {job}");
     assert_eq!(job["error"]["code"], "SourceUndecodable");
     assert!(job["error"]["reason"].as_str().unwrap().contains("decoded"), "{job}");
-    let (_, asset) =
-        app.get_json(&format!("/v1/assets/{}", encode(accepted["assetHandle"].as_str().unwrap()))).await;
+    let asset =
+        app.get_json(200, &format!("/v1/assets/{}", encode(accepted["assetHandle"].as_str().unwrap()))).await;
     assert_eq!(asset["state"], "failed");
-    let (status, content) =
-        app.get_json(&format!("/v1/assets/{}/content", encode(job["assetHandle"].as_str().unwrap()))).await;
-    assert_eq!(status, 409, "{content}");
+    app.get_json(409, &format!("/v1/assets/{}/content", encode(job["assetHandle"].as_str().unwrap()))).await;
     // The failed copy gave its name back.
     let good = app.add_image("good", "chelsea.png").await;
-    let (status, retry) = app.submit(&app.copy_body(good, "from-broken", "wid=100")).await;
-    assert_eq!(status, 202, "{retry}");
+    app.submit(202, &app.copy_body(good, "from-broken", "wid=100")).await;
     app.stop().await;
 }
 
@@ -31,7 +27,7 @@ async fn a_job_reports_its_attempts_timestamps_and_handles() {
     let app = spawn_app().await;
     let source = app.add_image("chelsea", "chelsea.png").await;
 
-    let (_, accepted) = app.submit(&app.copy_body(source, "copy", "wid=64")).await;
+    let accepted = app.submit(202, &app.copy_body(source, "copy", "wid=64")).await;
     let job = app.wait_for_job(accepted["jobHandle"].as_str().unwrap()).await;
 
     assert_eq!(job["jobHandle"], accepted["jobHandle"]);
@@ -53,12 +49,11 @@ async fn a_job_reports_its_attempts_timestamps_and_handles() {
 async fn an_unknown_or_malformed_job_handle_is_a_clear_fault() {
     let app = spawn_app().await;
 
-    let (status, missing) =
-        app.get_json(&format!("/v1/jobs/{}", encode(&format!("j|{}||copyImage-77|77", app.company.0)))).await;
-    assert_eq!(status, 404, "{missing}");
+    let missing = app
+        .get_json(404, &format!("/v1/jobs/{}", encode(&format!("j|{}||copyImage-77|77", app.company.0))))
+        .await;
     assert_eq!(missing["code"], 30001);
-    let (status, malformed) = app.get_json("/v1/jobs/banana").await;
-    assert_eq!(status, 400, "{malformed}");
+    let malformed = app.get_json(400, "/v1/jobs/banana").await;
     assert!(malformed["reason"].as_str().unwrap().contains("\"banana\""));
     app.stop().await;
 }
@@ -94,8 +89,7 @@ async fn a_source_above_the_configured_pixel_ceiling_fails_with_limit_exceeded()
     let app = spawn_app_with(|s| s.worker.render_max_pixels = 100_000).await;
     let source = app.add_image("large", "chelsea.png").await;
 
-    let (status, accepted) = app.submit(&app.copy_body(source, "too-large", "wid=100")).await;
-    assert_eq!(status, 202, "{accepted}");
+    let accepted = app.submit(202, &app.copy_body(source, "too-large", "wid=100")).await;
     let job = app.wait_for_job(accepted["jobHandle"].as_str().unwrap()).await;
 
     assert_eq!(job["state"], "failed", "{job}");

@@ -17,7 +17,7 @@ use tokio::{
     process::{Child, Command},
 };
 
-use crate::helpers::{self, drop_deployment, encode};
+use crate::helpers::{self, drop_deployment, encode, requests::send_expecting};
 
 const LOG_FILTER: &str = "debug,ipscopy=trace";
 
@@ -229,20 +229,16 @@ async fn no_password_or_secret_sent_to_or_held_by_the_service_appears_in_its_deb
     let response = http.get(&company_query).basic_auth(&in_user_field, Some("x")).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 401);
     // Webhook secrets: made, rotated, read, and used to sign a delivery.
-    let post = |path: String, body: Value| {
+    let post = |expected: u16, path: String, body: Value| {
         let request = http.post(format!("{base}{path}")).basic_auth(email, Some(&password)).json(&body);
-        async move {
-            let response = request.send().await.unwrap();
-            (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null))
-        }
+        async move { send_expecting(expected, request).await.json_or_null() }
     };
     let hook_url = format!("http://127.0.0.1:{receiver_port}/hook");
-    let (_, created) = post("/v1/webhooks".into(), json!({"companyHandle": company, "url": hook_url})).await;
+    let created = post(201, "/v1/webhooks".into(), json!({"companyHandle": company, "url": hook_url})).await;
     let hook = encode(created["webhookHandle"].as_str().expect("an endpoint was made"));
-    let (_, rotated) = post(format!("/v1/webhooks/{hook}/rotate-secret"), json!({})).await;
-    let (_, callback) = post("/v1/webhooks/callback".into(), json!({"companyHandle": company})).await;
-    let (test_status, _) = post(format!("/v1/webhooks/{hook}/test"), json!({})).await;
-    assert_eq!(test_status, 202);
+    let rotated = post(200, format!("/v1/webhooks/{hook}/rotate-secret"), json!({})).await;
+    let callback = post(200, "/v1/webhooks/callback".into(), json!({"companyHandle": company})).await;
+    post(202, format!("/v1/webhooks/{hook}/test"), json!({})).await;
     for (what, value) in [
         ("webhook secret", &created["secret"]),
         ("rotated webhook secret", &rotated["secret"]),

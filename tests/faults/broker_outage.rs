@@ -69,9 +69,10 @@ async fn rabbitmq_stopped_and_started_while_submitting_loses_no_accepted_copy() 
     drop(node);
 }
 
-/// `/readyz`: status and whether it says the broker answers.
+/// `/readyz`: status and whether it says the broker answers. Any status: callers poll through an
+/// outage, when it is 503.
 pub async fn readiness(app: &TestApp) -> (u16, bool) {
-    let (status, body) = app.get_text("/readyz").await;
+    let (status, body) = app.get_text_any_status("/readyz").await;
     let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
     (status, body["broker"] == true)
 }

@@ -8,5 +8,6 @@ mod metrics;
 mod openapi;
 mod operators;
 mod readiness;
+mod schemathesis;
 mod scrape;
 mod status_page;

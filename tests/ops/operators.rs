@@ -5,19 +5,18 @@
 use ipscopy::domain::Role;
 use serde_json::Value;
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, requests::send_expecting, spawn_app};
 
 const OPS_ROUTES: [&str; 4] = ["/metrics", "/status", "/v1/queues", "/v1/queues/history"];
 const TENANT: &str = "tina@globex.example";
 const OPERATOR: &str = "olga@ops.example";
 
-async fn get(app: &TestApp, base: &str, path: &str, user: Option<&str>) -> (u16, String) {
+async fn get(app: &TestApp, expected: u16, base: &str, path: &str, user: Option<&str>) -> String {
     let mut request = app.http.get(format!("{base}{path}"));
     if let Some(user) = user {
         request = request.basic_auth(user, Some(PASSWORD));
     }
-    let response = request.send().await.expect("request sent");
-    (response.status().as_u16(), response.text().await.expect("body"))
+    send_expecting(expected, request).await.text()
 }
 
 fn fault(text: &str) -> (u64, String) {
@@ -30,8 +29,7 @@ async fn ops_routes_on_the_tenants_listener_refuse_anonymous_and_tenant_callers_
     let app = spawn_app().await;
     // Acme has a failed copy, whose company and reason an operator's figures would show.
     let broken = app.add_image("broken", "chelsea-truncated.png").await;
-    let (status, accepted) = app.submit(&app.copy_body(broken, "acme-secret-copy", "wid=40")).await;
-    assert_eq!(status, 202, "{accepted}");
+    let accepted = app.submit(202, &app.copy_body(broken, "acme-secret-copy", "wid=40")).await;
     app.wait_for_job(accepted["jobHandle"].as_str().unwrap()).await;
     let globex = ipscopy::admin::add_company(&app.pool, "Globex").await.unwrap();
     app.add_member(TENANT, globex, Role::IpsCompanyAdmin).await;
@@ -39,23 +37,18 @@ async fn ops_routes_on_the_tenants_listener_refuse_anonymous_and_tenant_callers_
     let acme = app.company.to_string();
 
     for path in OPS_ROUTES {
-        let (anonymous, text) = get(&app, &app.base, path, None).await;
-        assert_eq!((anonymous, fault(&text)), (401, (10000, "authenticationFault".into())), "{path}");
+        let text = get(&app, 401, &app.base, path, None).await;
+        assert_eq!(fault(&text), (10000, "authenticationFault".into()), "{path}");
         for tenant in [TENANT, app.email.as_str()] {
-            let (status, text) = get(&app, &app.base, path, Some(tenant)).await;
-            assert_eq!(
-                (status, fault(&text)),
-                (403, (20003, "authorizationFault".into())),
-                "{path} {tenant}"
-            );
+            let text = get(&app, 403, &app.base, path, Some(tenant)).await;
+            assert_eq!(fault(&text), (20003, "authorizationFault".into()), "{path} {tenant}");
             assert!(!text.contains(&acme) && !text.contains("SourceUndecodable"), "{path}: {text}");
         }
-        let (operator, _) = get(&app, &app.base, path, Some(OPERATOR)).await;
-        assert_eq!(operator, 200, "{path} for an IpsAdmin");
-        let (ops_port, _) = get(&app, &app.ops_base, path, None).await;
-        assert_eq!(ops_port, 200, "{path} on the operators' listener");
+        // For an IpsAdmin, then on the operators' listener.
+        get(&app, 200, &app.base, path, Some(OPERATOR)).await;
+        get(&app, 200, &app.ops_base, path, None).await;
     }
-    let (_, figures) = get(&app, &app.ops_base, "/v1/queues", None).await;
+    let figures = get(&app, 200, &app.ops_base, "/v1/queues", None).await;
     assert!(figures.contains(&acme) && figures.contains("SourceUndecodable"), "{figures}");
     app.stop().await;
 }

@@ -38,8 +38,9 @@ impl Drop for Proxy {
     }
 }
 
+/// `/readyz` with whatever status it has: the test waits through 503 for 200 and back.
 async fn readyz(app: &TestApp) -> (u16, Value) {
-    let (status, text) = app.get_text("/readyz").await;
+    let (status, text) = app.get_text_any_status("/readyz").await;
     (status, serde_json::from_str(&text).expect("JSON body"))
 }
 

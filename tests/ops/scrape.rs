@@ -65,16 +65,12 @@ pub fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<
 
 /// Scrapes `/metrics`.
 pub async fn metrics(app: &TestApp) -> Vec<Sample> {
-    let (status, text) = app.get_ops_text("/metrics").await;
-    assert_eq!(status, 200, "{text}");
-    parse(&text)
+    parse(&app.get_ops_text(200, "/metrics").await)
 }
 
 /// Reads `/v1/queues`.
 pub async fn queues(app: &TestApp) -> Value {
-    let (status, text) = app.get_ops_text("/v1/queues").await;
-    assert_eq!(status, 200, "{text}");
-    serde_json::from_str(&text).expect("JSON body")
+    serde_json::from_str(&app.get_ops_text(200, "/v1/queues").await).expect("JSON body")
 }
 
 /// Reads `/v1/queues` until `done` holds; panics with the last answer after 60 s.

@@ -52,8 +52,7 @@ async fn the_status_page_shows_the_queue_depth_in_a_browser_and_leaves_a_screens
     let app = spawn(Roles { api: true, worker: false }, |_| {}).await;
     let source = app.add_image("chelsea", "chelsea.png").await;
     for i in 0..3 {
-        let (status, accepted) = app.submit(&app.copy_body(source, &format!("waiting-{i}"), "wid=40")).await;
-        assert_eq!(status, 202, "{accepted}");
+        app.submit(202, &app.copy_body(source, &format!("waiting-{i}"), "wid=40")).await;
     }
     queues_until(&app, "three ready messages", |f| f["broker"]["ready"] == 3).await;
     let url = format!("{}/status", app.ops_base);

@@ -109,7 +109,7 @@ async fn a_410_disables_the_endpoint_and_later_events_are_not_sent_to_it() {
     copy_and_wait(&app, "first", json!({})).await;
     let msg = receiver.wait_for(1).await[0].header("webhook-id").to_string();
     wait_for_message_state(&app, &webhook, &msg, "failed").await;
-    let (_, endpoint) = app.get_json(&format!("/v1/webhooks/{}", crate::helpers::encode(&webhook))).await;
+    let endpoint = app.get_json(200, &format!("/v1/webhooks/{}", crate::helpers::encode(&webhook))).await;
     assert_eq!(endpoint["state"], "disabled", "{endpoint}");
     assert!(endpoint["disabledReason"].as_str().unwrap().contains("410"), "{endpoint}");
 
@@ -134,8 +134,7 @@ async fn an_endpoint_never_gets_more_concurrent_deliveries_than_its_limit() {
     let source = app.add_image("source", "chelsea.png").await;
     let mut jobs = Vec::new();
     for name in ["one", "two", "three", "four"] {
-        let (status, accepted) = app.submit(&app.copy_body(source, name, "wid=32")).await;
-        assert_eq!(status, 202, "{accepted}");
+        let accepted = app.submit(202, &app.copy_body(source, name, "wid=32")).await;
         jobs.push(accepted["jobHandle"].as_str().unwrap().to_string());
     }
     for job in &jobs {
@@ -158,9 +157,9 @@ async fn a_test_event_goes_only_to_the_endpoint_it_was_asked_for() {
     let (webhook, secret) = register(&app, &tested.url("/tested"), &["copy.succeeded"]).await;
     let (other_webhook, _) = register(&app, &other.url("/other"), &[]).await;
 
-    let (status, sent) =
-        app.post_json(&format!("/v1/webhooks/{}/test", crate::helpers::encode(&webhook)), &json!({})).await;
-    assert_eq!(status, 202, "{sent}");
+    let sent = app
+        .post_json(202, &format!("/v1/webhooks/{}/test", crate::helpers::encode(&webhook)), &json!({}))
+        .await;
     let delivery = tested.wait_for(1).await.remove(0);
     wait_for_message_state(&app, &webhook, sent["messageId"].as_str().unwrap(), "succeeded").await;
 
@@ -186,8 +185,7 @@ async fn the_last_job_of_a_batch_sends_one_batch_completed_event_with_the_counts
         "items": [item(&good, "a"), item(&good, "b"), item(&broken, "c"), item("a|999", "d")],
     });
 
-    let (status, batch) = app.post_json("/v1/copies/batch", &body).await;
-    assert_eq!(status, 202, "{batch}");
+    let batch = app.post_json(202, "/v1/copies/batch", &body).await;
     let delivery = receiver.wait_for(1).await.remove(0);
 
     let event = delivery.json();

@@ -31,13 +31,13 @@ pub async fn spawn_webhook_app(configure: impl FnOnce(&mut Settings)) -> TestApp
 
 /// Registers an endpoint for the test company; returns its handle and secret.
 pub async fn register(app: &TestApp, url: &str, events: &[&str]) -> (String, String) {
-    let (status, created) = app
+    let created = app
         .post_json(
+            201,
             "/v1/webhooks",
             &json!({ "companyHandle": app.company.to_string(), "url": url, "events": events }),
         )
         .await;
-    assert_eq!(status, 201, "{created}");
     (created["webhookHandle"].as_str().unwrap().to_string(), created["secret"].as_str().unwrap().to_string())
 }
 
@@ -48,16 +48,13 @@ pub async fn copy_and_wait(app: &TestApp, name: &str, extra: Value) -> Value {
     if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
         body.extend(extra.clone());
     }
-    let (status, accepted) = app.submit(&body).await;
-    assert_eq!(status, 202, "{accepted}");
+    let accepted = app.submit(202, &body).await;
     app.wait_for_job(accepted["jobHandle"].as_str().unwrap()).await
 }
 
 /// GETs a webhook sub-resource, e.g. `messages` or `attempts?messageId=…`.
 pub async fn webhook_log(app: &TestApp, webhook: &str, what: &str) -> Value {
-    let (status, log) = app.get_json(&format!("/v1/webhooks/{}/{what}", encode(webhook))).await;
-    assert_eq!(status, 200, "{log}");
-    log
+    app.get_json(200, &format!("/v1/webhooks/{}/{what}", encode(webhook))).await
 }
 
 /// Waits until the endpoint's message `msg` is in `state`; panics after 60 s.

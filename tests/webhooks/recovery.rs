@@ -15,9 +15,8 @@ async fn during_a_rotation_each_delivery_verifies_with_the_old_and_with_the_new_
     let receiver = Receiver::start().await;
     let (webhook, old) = register(&app, &receiver.url("/rotating"), &[]).await;
 
-    let (status, rotated) =
-        app.post_json(&format!("/v1/webhooks/{}/rotate-secret", encode(&webhook)), &json!({})).await;
-    assert_eq!(status, 200, "{rotated}");
+    let rotated =
+        app.post_json(200, &format!("/v1/webhooks/{}/rotate-secret", encode(&webhook)), &json!({})).await;
     let new = rotated["secret"].as_str().unwrap().to_string();
     assert_ne!(new, old);
     assert!(rotated["previousSecretExpires"].is_string(), "{rotated}");
@@ -29,7 +28,7 @@ async fn during_a_rotation_each_delivery_verifies_with_the_old_and_with_the_new_
 
     // Ending the overlap at once: only the newest secret signs.
     let path = format!("/v1/webhooks/{}/rotate-secret", encode(&webhook));
-    let (_, latest) = app.post_json(&path, &json!({ "overlapSeconds": 0 })).await;
+    let latest = app.post_json(200, &path, &json!({ "overlapSeconds": 0 })).await;
     let latest = latest["secret"].as_str().unwrap().to_string();
     copy_and_wait(&app, "after", json!({})).await;
     let after = receiver.wait_for(2).await.remove(1);
@@ -55,8 +54,7 @@ async fn recover_resends_only_the_messages_that_failed_since_the_given_time() {
     wait_for_message_state(&app, &webhook, &missed, "failed").await;
 
     let path = format!("/v1/webhooks/{}/recover", encode(&webhook));
-    let (status, recovered) = app.post_json(&path, &json!({ "since": since })).await;
-    assert_eq!(status, 202, "{recovered}");
+    let recovered = app.post_json(202, &path, &json!({ "since": since })).await;
     assert_eq!(recovered["recovered"], 1);
     let deliveries = receiver.wait_for(4).await;
     wait_for_message_state(&app, &webhook, &missed, "succeeded").await;
@@ -81,8 +79,7 @@ async fn a_resend_delivers_the_same_message_again_and_is_logged_as_manual() {
     wait_for_message_state(&app, &webhook, &msg, "succeeded").await;
 
     let path = format!("/v1/webhooks/{}/messages/{msg}/resend", encode(&webhook));
-    let (status, body) = app.post_json(&path, &json!({})).await;
-    assert_eq!(status, 202, "{body}");
+    app.post_json(202, &path, &json!({})).await;
     let second = receiver.wait_for(2).await.remove(1);
 
     assert_eq!(second.header("webhook-id"), msg);
@@ -96,10 +93,10 @@ async fn a_resend_delivers_the_same_message_again_and_is_logged_as_manual() {
         log = webhook_log(&app, &webhook, &format!("attempts?messageId={msg}")).await;
     }
     assert_eq!(log["attempts"][1]["trigger"], "manual");
-    let (status, unknown) = app
-        .post_json(&format!("/v1/webhooks/{}/messages/msg_nope/resend", encode(&webhook)), &json!({}))
+    let unknown = app
+        .post_json(404, &format!("/v1/webhooks/{}/messages/msg_nope/resend", encode(&webhook)), &json!({}))
         .await;
-    assert_eq!((status, unknown["code"].clone()), (404, json!(30001)), "{unknown}");
+    assert_eq!(unknown["code"], 30001, "{unknown}");
     app.stop().await;
 }
 
@@ -121,7 +118,7 @@ async fn an_endpoint_failing_for_the_configured_time_is_disabled_and_an_event_sa
     assert_eq!(event["data"]["webhookHandle"], failing);
     assert_eq!(event["data"]["url"], broken.url("/down"));
     assert_eq!(verify_independently(&[(&watcher_secret, &notice)]).await, ["ok"]);
-    let (_, endpoint) = app.get_json(&format!("/v1/webhooks/{}", encode(&failing))).await;
+    let endpoint = app.get_json(200, &format!("/v1/webhooks/{}", encode(&failing))).await;
     assert_eq!(endpoint["state"], "disabled");
     assert!(endpoint["disabledReason"].as_str().unwrap().contains("failed since"), "{endpoint}");
     app.stop().await;
@@ -131,9 +128,9 @@ async fn an_endpoint_failing_for_the_configured_time_is_disabled_and_an_event_sa
 async fn a_callback_url_given_with_a_copy_gets_its_event_signed_with_the_company_callback_secret() {
     let app = spawn_webhook_app(|_| {}).await;
     let receiver = Receiver::start().await;
-    let (status, callback) =
-        app.post_json("/v1/webhooks/callback", &json!({ "companyHandle": app.company.to_string() })).await;
-    assert_eq!(status, 200, "{callback}");
+    let callback = app
+        .post_json(200, "/v1/webhooks/callback", &json!({ "companyHandle": app.company.to_string() }))
+        .await;
     let secret = callback["secret"].as_str().unwrap().to_string();
 
     let job = copy_and_wait(&app, "called-back", json!({ "callbackUrl": receiver.url("/cb/42") })).await;

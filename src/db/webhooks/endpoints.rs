@@ -3,28 +3,42 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 
+use crate::domain::{EndpointKind, EndpointState};
+
 /// A webhook endpoint. No `Debug`: it holds secrets.
-#[derive(Clone, sqlx::FromRow)]
+#[derive(Clone)]
 pub struct EndpointRow {
     pub endpoint_id: i64,
     pub company_id: i64,
-    pub kind: String,
+    pub kind: EndpointKind,
     pub url: Option<String>,
     pub events: Vec<String>,
     pub description: String,
     pub secret: String,
     pub previous_secret: Option<String>,
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
-    pub state: String,
+    pub state: EndpointState,
     pub disabled_reason: Option<String>,
     pub failing_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-pub(super) const ENDPOINT_COLUMNS: &str =
-    "endpoint_id, company_id, kind, url, events, description, secret, previous_secret,
-    previous_secret_expires_at, state, disabled_reason, failing_since, created_at, updated_at";
+/// A checked query yielding [`EndpointRow`]s: `$before`, the endpoint columns, then `$after`.
+macro_rules! endpoint_rows {
+    ($before:literal, $after:literal, $($arg:expr),+) => {
+        sqlx::query_as!(
+            EndpointRow,
+            $before
+                + r#" endpoint_id, company_id, kind as "kind: EndpointKind", url, events, description, secret,
+                      previous_secret, previous_secret_expires_at, state as "state: EndpointState",
+                      disabled_reason, failing_since, created_at, updated_at "#
+                + $after,
+            $($arg),+
+        )
+    };
+}
+pub(super) use endpoint_rows;
 
 /// A new client-registered endpoint.
 pub struct NewEndpoint<'a> {
@@ -37,16 +51,17 @@ pub struct NewEndpoint<'a> {
 }
 
 pub async fn insert_endpoint(db: impl PgExecutor<'_>, new: &NewEndpoint<'_>) -> sqlx::Result<EndpointRow> {
-    sqlx::query_as(&format!(
+    endpoint_rows!(
         "insert into webhook_endpoints (company_id, url, events, description, secret, created_by)
-         values ($1, $2, $3, $4, $5, $6) returning {ENDPOINT_COLUMNS}"
-    ))
-    .bind(new.company_id)
-    .bind(new.url)
-    .bind(new.events)
-    .bind(new.description)
-    .bind(new.secret)
-    .bind(new.created_by)
+         values ($1, $2, $3, $4, $5, $6) returning",
+        "",
+        new.company_id,
+        new.url,
+        new.events as &[String],
+        new.description,
+        new.secret,
+        new.created_by
+    )
     .fetch_one(db)
     .await
 }
@@ -58,38 +73,31 @@ pub async fn callback_endpoint(
     secret: &str,
     created_by: Option<i64>,
 ) -> sqlx::Result<EndpointRow> {
-    sqlx::query(
+    sqlx::query!(
         "insert into webhook_endpoints (company_id, kind, secret, description, created_by)
          values ($1, 'callback', $2, 'signs deliveries to per-request callbackUrls', $3)
          on conflict (company_id) where kind = 'callback' do nothing",
+        company_id,
+        secret,
+        created_by
     )
-    .bind(company_id)
-    .bind(secret)
-    .bind(created_by)
     .execute(&mut *db)
     .await?;
-    sqlx::query_as(&format!(
-        "select {ENDPOINT_COLUMNS} from webhook_endpoints where company_id = $1 and kind = 'callback'"
-    ))
-    .bind(company_id)
-    .fetch_one(db)
-    .await
+    endpoint_rows!("select", "from webhook_endpoints where company_id = $1 and kind = 'callback'", company_id)
+        .fetch_one(db)
+        .await
 }
 
 pub async fn find_endpoint(db: impl PgExecutor<'_>, endpoint_id: i64) -> sqlx::Result<Option<EndpointRow>> {
-    sqlx::query_as(&format!("select {ENDPOINT_COLUMNS} from webhook_endpoints where endpoint_id = $1"))
-        .bind(endpoint_id)
+    endpoint_rows!("select", "from webhook_endpoints where endpoint_id = $1", endpoint_id)
         .fetch_optional(db)
         .await
 }
 
 pub async fn list_endpoints(db: impl PgExecutor<'_>, company_id: i64) -> sqlx::Result<Vec<EndpointRow>> {
-    sqlx::query_as(&format!(
-        "select {ENDPOINT_COLUMNS} from webhook_endpoints where company_id = $1 order by endpoint_id"
-    ))
-    .bind(company_id)
-    .fetch_all(db)
-    .await
+    endpoint_rows!("select", "from webhook_endpoints where company_id = $1 order by endpoint_id", company_id)
+        .fetch_all(db)
+        .await
 }
 
 /// Changes the given fields; `None` leaves a field as it is.
@@ -100,15 +108,16 @@ pub async fn update_endpoint(
     events: Option<&[String]>,
     description: Option<&str>,
 ) -> sqlx::Result<Option<EndpointRow>> {
-    sqlx::query_as(&format!(
+    endpoint_rows!(
         "update webhook_endpoints set url = coalesce($2, url), events = coalesce($3, events),
                 description = coalesce($4, description), updated_at = now()
-         where endpoint_id = $1 returning {ENDPOINT_COLUMNS}"
-    ))
-    .bind(endpoint_id)
-    .bind(url)
-    .bind(events)
-    .bind(description)
+         where endpoint_id = $1 returning",
+        "",
+        endpoint_id,
+        url,
+        events as Option<&[String]>,
+        description
+    )
     .fetch_optional(db)
     .await
 }
@@ -120,34 +129,47 @@ pub async fn set_enabled(
     enabled: bool,
     reason: Option<&str>,
 ) -> sqlx::Result<Option<EndpointRow>> {
-    sqlx::query_as(&format!(
+    endpoint_rows!(
         "update webhook_endpoints set state = case when $2 then 'enabled' else 'disabled' end,
-                disabled_reason = case when $2 then null else $3 end,
+                disabled_reason = case when $2 then null else $3::text end,
                 failing_since = case when $2 then null else failing_since end, updated_at = now()
-         where endpoint_id = $1 returning {ENDPOINT_COLUMNS}"
-    ))
-    .bind(endpoint_id)
-    .bind(enabled)
-    .bind(reason)
+         where endpoint_id = $1 returning",
+        "",
+        endpoint_id,
+        enabled,
+        reason
+    )
     .fetch_optional(db)
+    .await
+}
+
+/// Whether an endpoint of the company wants events of `event_type`.
+pub async fn any_wants(db: impl PgExecutor<'_>, company_id: i64, event_type: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from webhook_endpoints e where e.company_id = $1 and endpoint_wants(e, $2))
+               as "wanted!""#,
+        company_id,
+        event_type
+    )
+    .fetch_one(db)
     .await
 }
 
 /// Deletes an endpoint with its deliveries and attempts; false if it did not exist.
 pub async fn delete_endpoint(db: impl PgExecutor<'_>, endpoint_id: i64) -> sqlx::Result<bool> {
-    let done = sqlx::query("delete from webhook_endpoints where endpoint_id = $1")
-        .bind(endpoint_id)
-        .execute(db)
-        .await?;
+    let done =
+        sqlx::query!("delete from webhook_endpoints where endpoint_id = $1", endpoint_id).execute(db).await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Notes a successful attempt: the endpoint is healthy again.
 pub async fn endpoint_succeeded(db: impl PgExecutor<'_>, endpoint_id: i64) -> sqlx::Result<()> {
-    sqlx::query("update webhook_endpoints set failing_since = null where endpoint_id = $1 and failing_since is not null")
-        .bind(endpoint_id)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "update webhook_endpoints set failing_since = null where endpoint_id = $1 and failing_since is not null",
+        endpoint_id
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -158,22 +180,23 @@ pub async fn endpoint_failed(
     endpoint_id: i64,
     disable_after_secs: f64,
 ) -> sqlx::Result<Option<EndpointRow>> {
-    sqlx::query(
+    sqlx::query!(
         "update webhook_endpoints set failing_since = coalesce(failing_since, now()) where endpoint_id = $1",
+        endpoint_id
     )
-    .bind(endpoint_id)
     .execute(&mut *db)
     .await?;
-    sqlx::query_as(&format!(
-        "update webhook_endpoints set state = 'disabled', updated_at = now(),
-                disabled_reason = 'every delivery failed since ' || to_char(failing_since at time zone 'UTC',
-                    'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
-         where endpoint_id = $1 and kind = 'endpoint' and state = 'enabled'
-           and failing_since <= now() - make_interval(secs => $2)
-         returning {ENDPOINT_COLUMNS}"
-    ))
-    .bind(endpoint_id)
-    .bind(disable_after_secs)
+    endpoint_rows!(
+        r#"update webhook_endpoints set state = 'disabled', updated_at = now(),
+                  disabled_reason = 'every delivery failed since ' || to_char(failing_since at time zone 'UTC',
+                      'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+           where endpoint_id = $1 and kind = 'endpoint' and state = 'enabled'
+             and failing_since <= now() - make_interval(secs => $2)
+           returning"#,
+        "",
+        endpoint_id,
+        disable_after_secs
+    )
     .fetch_optional(db)
     .await
 }

@@ -14,8 +14,8 @@ pub use deliveries::{
     recover, resend,
 };
 pub use endpoints::{
-    EndpointRow, NewEndpoint, callback_endpoint, delete_endpoint, endpoint_failed, endpoint_succeeded,
-    find_endpoint, insert_endpoint, list_endpoints, set_enabled, update_endpoint,
+    EndpointRow, NewEndpoint, any_wants, callback_endpoint, delete_endpoint, endpoint_failed,
+    endpoint_succeeded, find_endpoint, insert_endpoint, list_endpoints, set_enabled, update_endpoint,
 };
-pub use messages::{MessageLogRow, insert_message, list_messages, prune};
+pub use messages::{MessageLogRow, NOTIFY_CHANNEL, insert_message, list_messages, notify, prune};
 pub use secrets::rotate_secret;

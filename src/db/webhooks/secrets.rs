@@ -2,7 +2,8 @@
 
 use sqlx::PgExecutor;
 
-use super::endpoints::{ENDPOINT_COLUMNS, EndpointRow};
+use super::endpoints::{EndpointRow, endpoint_rows};
+use crate::domain::{EndpointKind, EndpointState};
 
 /// Replaces the secret; the old one keeps signing for `overlap_secs`.
 pub async fn rotate_secret(
@@ -11,14 +12,15 @@ pub async fn rotate_secret(
     secret: &str,
     overlap_secs: f64,
 ) -> sqlx::Result<Option<EndpointRow>> {
-    sqlx::query_as(&format!(
+    endpoint_rows!(
         "update webhook_endpoints set previous_secret = secret, secret = $2,
                 previous_secret_expires_at = now() + make_interval(secs => $3), updated_at = now()
-         where endpoint_id = $1 returning {ENDPOINT_COLUMNS}"
-    ))
-    .bind(endpoint_id)
-    .bind(secret)
-    .bind(overlap_secs)
+         where endpoint_id = $1 returning",
+        "",
+        endpoint_id,
+        secret,
+        overlap_secs
+    )
     .fetch_optional(db)
     .await
 }

@@ -6,25 +6,28 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{LogQuery, endpoint, limit};
 use crate::{
     auth::Caller,
     db::webhooks::{self as store, AttemptLogRow},
-    domain::role::Access,
-    http::{ApiError, AppState},
+    domain::{DeliveryTrigger, role::Access},
+    http::{ApiError, AppState, FaultBody},
+    webhook::EndpointHandle,
 };
 
-#[derive(Serialize)]
+/// One delivery attempt.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = WebhookAttempt)]
 struct AttemptOut {
     attempt_id: i64,
     message_id: String,
     event_type: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<String>,
-    /// `scheduled`, `manual` (a resend) or `recovery`.
-    trigger: String,
+    trigger: DeliveryTrigger,
     succeeded: bool,
     response_status_code: Option<i32>,
     response_excerpt: Option<String>,
@@ -51,11 +54,16 @@ impl From<AttemptLogRow> for AttemptOut {
     }
 }
 
-#[derive(Serialize)]
+/// An endpoint's attempts, newest first.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WebhookAttempts)]
 pub(super) struct AttemptsOut {
     attempts: Vec<AttemptOut>,
 }
 
+/// Delivery attempts to an endpoint, newest first.
+#[utoipa::path(get, path = "/v1/webhooks/{webhook_handle}/attempts", tag = "webhooks", params(("webhook_handle" = EndpointHandle, Path), LogQuery),
+    responses((status = 200, body = AttemptsOut), (status = "4XX", body = FaultBody)))]
 pub(super) async fn attempts(
     State(state): State<AppState>,
     caller: Caller,

@@ -8,13 +8,14 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::endpoint;
 use crate::{
     auth::{self, Caller},
     db::webhooks::{self as store, EndpointRow, NewEndpoint},
-    domain::{CompanyHandle, Fault, role::Access},
-    http::{ApiError, AppState, json::parse_json},
+    domain::{CompanyHandle, EndpointKind, EndpointState, Fault, role::Access},
+    http::{ApiError, AppState, FaultBody, json::parse_json},
     webhook::{EndpointHandle, Secret, events::EVENT_TYPES},
 };
 
@@ -22,22 +23,24 @@ use crate::{
 const MAX_DESCRIPTION_CHARS: usize = 1000;
 
 /// An endpoint as clients see it; the secret only when it was just made.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Webhook)]
 pub(super) struct EndpointOut {
-    webhook_handle: String,
-    company_handle: String,
-    /// `endpoint` (registered) or `callback` (signs per-request callbackUrl deliveries).
-    kind: String,
+    webhook_handle: EndpointHandle,
+    company_handle: CompanyHandle,
+    kind: EndpointKind,
     url: Option<String>,
+    /// Event types delivered; empty means every type.
     events: Vec<String>,
     description: String,
-    state: String,
+    state: EndpointState,
     disabled_reason: Option<String>,
     failing_since: Option<DateTime<Utc>>,
     previous_secret_expires: Option<DateTime<Utc>>,
     created: DateTime<Utc>,
     last_modified: DateTime<Utc>,
+    /// Only when the endpoint is created.
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
 }
@@ -46,8 +49,8 @@ impl EndpointOut {
     fn new(row: EndpointRow, with_secret: bool) -> Self {
         let now = Utc::now();
         EndpointOut {
-            webhook_handle: EndpointHandle(row.endpoint_id).to_string(),
-            company_handle: CompanyHandle(row.company_id).to_string(),
+            webhook_handle: EndpointHandle(row.endpoint_id),
+            company_handle: CompanyHandle(row.company_id),
             kind: row.kind,
             url: row.url,
             events: row.events,
@@ -63,39 +66,74 @@ impl EndpointOut {
     }
 }
 
-#[derive(Deserialize, Default)]
+/// A webhook endpoint to register.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = WebhookIn)]
 struct CreateIn {
     #[serde(default)]
+    #[schema(value_type = CompanyHandle, required = true)]
     company_handle: String,
+    /// Where events are POSTed: https, or http to an address the policy allows.
     #[serde(default)]
+    #[schema(required = true, format = "uri")]
     url: String,
+    /// Event types delivered; empty means every type.
     #[serde(default)]
+    #[schema(value_type = Vec<EventTypeSchema>)]
     events: Vec<String>,
     #[serde(default)]
+    #[schema(max_length = 1000, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$")]
     description: String,
 }
 
-#[derive(Deserialize, Default)]
+/// Changes to an endpoint; absent fields stay as they are.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = WebhookUpdate)]
 struct UpdateIn {
+    #[schema(format = "uri")]
     url: Option<String>,
+    #[schema(value_type = Option<Vec<EventTypeSchema>>)]
     events: Option<Vec<String>>,
+    #[schema(max_length = 1000, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$")]
     description: Option<String>,
     enabled: Option<bool>,
 }
 
-#[derive(Deserialize, Default)]
+/// The company whose callback endpoint is meant.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = CompanyIn)]
 struct CompanyIn {
     #[serde(default)]
+    #[schema(value_type = CompanyHandle, required = true)]
     company_handle: String,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ListQuery {
+    #[param(value_type = CompanyHandle, required = true)]
     company_handle: Option<String>,
+}
+
+/// An event type a webhook endpoint can ask for.
+#[derive(ToSchema)]
+#[schema(as = EventType)]
+#[allow(dead_code)] // Only the API document names it.
+enum EventTypeSchema {
+    #[schema(rename = "copy.succeeded")]
+    CopySucceeded,
+    #[schema(rename = "copy.failed")]
+    CopyFailed,
+    #[schema(rename = "copy.cancelled")]
+    CopyCancelled,
+    #[schema(rename = "batch.completed")]
+    BatchCompleted,
+    #[schema(rename = "endpoint.disabled")]
+    EndpointDisabled,
 }
 
 fn company(text: &str) -> Result<CompanyHandle, Fault> {
@@ -132,6 +170,9 @@ async fn check_url(state: &AppState, url: &str) -> Result<String, Fault> {
     checked.map(|u| u.to_string()).map_err(|refused| Fault::invalid_parameter(format!("url {refused}")))
 }
 
+/// Registers an endpoint; the answer holds its secret.
+#[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = CreateIn,
+    responses((status = 201, body = EndpointOut), (status = "4XX", body = FaultBody)))]
 pub(super) async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -161,6 +202,8 @@ pub(super) async fn create(
 }
 
 /// The company's callback endpoint, made on first use; its secret signs callbackUrl deliveries.
+#[utoipa::path(post, path = "/v1/webhooks/callback", tag = "webhooks", request_body = CompanyIn,
+    responses((status = 200, body = EndpointOut), (status = "4XX", body = FaultBody)))]
 pub(super) async fn callback(
     State(state): State<AppState>,
     caller: Caller,
@@ -175,11 +218,16 @@ pub(super) async fn callback(
     Ok(Json(EndpointOut::new(row, true)))
 }
 
-#[derive(Serialize)]
+/// A company's endpoints.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WebhookList)]
 pub(super) struct ListOut {
     webhooks: Vec<EndpointOut>,
 }
 
+/// A company's endpoints.
+#[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", params(ListQuery),
+    responses((status = 200, body = ListOut), (status = "4XX", body = FaultBody)))]
 pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -191,6 +239,9 @@ pub(super) async fn list(
     Ok(Json(ListOut { webhooks: rows.into_iter().map(|r| EndpointOut::new(r, false)).collect() }))
 }
 
+/// An endpoint.
+#[utoipa::path(get, path = "/v1/webhooks/{webhook_handle}", tag = "webhooks", params(("webhook_handle" = EndpointHandle, Path)),
+    responses((status = 200, body = EndpointOut), (status = "4XX", body = FaultBody)))]
 pub(super) async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
@@ -199,6 +250,9 @@ pub(super) async fn get_one(
     Ok(Json(EndpointOut::new(endpoint(&state, &caller, &handle, Access::Read).await?, false)))
 }
 
+/// Changes an endpoint.
+#[utoipa::path(patch, path = "/v1/webhooks/{webhook_handle}", tag = "webhooks", request_body = UpdateIn, params(("webhook_handle" = EndpointHandle, Path)),
+    responses((status = 200, body = EndpointOut), (status = "4XX", body = FaultBody)))]
 pub(super) async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -213,9 +267,9 @@ pub(super) async fn update(
     if let Some(description) = &input.description {
         check_description(description)?;
     }
-    let url = match (&input.url, row.kind.as_str()) {
-        (Some(_), "callback") => {
-            return Err(Fault::invalid_parameter("url: a callback endpoint has no url of its own").into());
+    let url = match (&input.url, row.kind) {
+        (Some(_), EndpointKind::Callback) => {
+            return Err(Fault::conflict("url: a callback endpoint has no url of its own").into());
         }
         (Some(url), _) => Some(check_url(&state, url).await?),
         (None, _) => None,
@@ -251,6 +305,9 @@ async fn set_enabled(
     Ok(Json(EndpointOut::new(updated, false)))
 }
 
+/// Stops deliveries to an endpoint.
+#[utoipa::path(post, path = "/v1/webhooks/{webhook_handle}/disable", tag = "webhooks", params(("webhook_handle" = EndpointHandle, Path)),
+    responses((status = 200, body = EndpointOut), (status = "4XX", body = FaultBody)))]
 pub(super) async fn disable(
     State(state): State<AppState>,
     caller: Caller,
@@ -259,6 +316,9 @@ pub(super) async fn disable(
     set_enabled(&state, &caller, &handle, false).await
 }
 
+/// Resumes deliveries to an endpoint.
+#[utoipa::path(post, path = "/v1/webhooks/{webhook_handle}/enable", tag = "webhooks", params(("webhook_handle" = EndpointHandle, Path)),
+    responses((status = 200, body = EndpointOut), (status = "4XX", body = FaultBody)))]
 pub(super) async fn enable(
     State(state): State<AppState>,
     caller: Caller,
@@ -267,6 +327,9 @@ pub(super) async fn enable(
     set_enabled(&state, &caller, &handle, true).await
 }
 
+/// Deletes an endpoint.
+#[utoipa::path(delete, path = "/v1/webhooks/{webhook_handle}", tag = "webhooks", params(("webhook_handle" = EndpointHandle, Path)),
+    responses((status = 204, description = "Deleted"), (status = "4XX", body = FaultBody)))]
 pub(super) async fn delete(
     State(state): State<AppState>,
     caller: Caller,

@@ -9,24 +9,29 @@ use axum::{
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::{LogQuery, endpoint, limit};
 use crate::{
     auth::Caller,
     db::webhooks::{self as store, MessageLogRow, Resend},
-    domain::{Fault, role::Access},
-    http::{ApiError, AppState, json::parse_json},
+    domain::{DeliveryState, EndpointKind, EndpointState, Fault, role::Access},
+    http::{ApiError, AppState, FaultBody, json::parse_json},
     webhook::{EndpointHandle, events, new_msg_key},
 };
 
-#[derive(Deserialize)]
+/// Send again every failed message since a time.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RecoverIn {
+    #[schema(value_type = DateTime<Utc>, required = true)]
     since: Option<DateTime<Utc>>,
 }
 
-#[derive(Serialize)]
+/// A message sent to an endpoint.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = WebhookMessage)]
 struct MessageOut {
     /// The `webhook-id` header of every attempt.
     message_id: String,
@@ -35,8 +40,7 @@ struct MessageOut {
     /// The callbackUrl, for deliveries of the callback endpoint.
     #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<String>,
-    /// `pending`, `sending`, `succeeded` or `failed`.
-    state: String,
+    state: DeliveryState,
     attempts: i32,
     next_attempt: Option<DateTime<Utc>>,
     created: DateTime<Utc>,
@@ -57,11 +61,16 @@ impl From<MessageLogRow> for MessageOut {
     }
 }
 
-#[derive(Serialize)]
+/// An endpoint's messages, newest first.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WebhookMessages)]
 pub(super) struct MessagesOut {
     messages: Vec<MessageOut>,
 }
 
+/// Messages sent to an endpoint, newest first.
+#[utoipa::path(get, path = "/v1/webhooks/{webhook_handle}/messages", tag = "webhooks", params(("webhook_handle" = EndpointHandle, Path), LogQuery),
+    responses((status = 200, body = MessagesOut), (status = "4XX", body = FaultBody)))]
 pub(super) async fn messages(
     State(state): State<AppState>,
     caller: Caller,
@@ -73,6 +82,9 @@ pub(super) async fn messages(
     Ok(Json(MessagesOut { messages: rows.into_iter().map(MessageOut::from).collect() }))
 }
 
+/// Sends one message to the endpoint again.
+#[utoipa::path(post, path = "/v1/webhooks/{webhook_handle}/messages/{message_id}/resend", tag = "webhooks", params(("webhook_handle" = EndpointHandle, Path), ("message_id" = String, Path)),
+    responses((status = 202, description = "Queued"), (status = "4XX", body = FaultBody)))]
 pub(super) async fn resend(
     State(state): State<AppState>,
     caller: Caller,
@@ -95,23 +107,27 @@ pub(super) async fn resend(
     }
 }
 
-#[derive(Serialize)]
+/// The test event's message.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = WebhookTest)]
 pub(super) struct TestOut {
     message_id: String,
 }
 
 /// Sends a `webhook.test` event to this endpoint only, so a consumer can check its receiver.
+#[utoipa::path(post, path = "/v1/webhooks/{webhook_handle}/test", tag = "webhooks", params(("webhook_handle" = EndpointHandle, Path)),
+    responses((status = 202, body = TestOut), (status = "4XX", body = FaultBody)))]
 pub(super) async fn send_test(
     State(state): State<AppState>,
     caller: Caller,
     Path(handle): Path<String>,
 ) -> Result<(StatusCode, Json<TestOut>), ApiError> {
     let row = endpoint(&state, &caller, &handle, Access::Write).await?;
-    if row.kind != "endpoint" {
-        return Err(Fault::invalid_parameter("a callback endpoint has no url of its own to test").into());
+    if row.kind != EndpointKind::Endpoint {
+        return Err(Fault::conflict("a callback endpoint has no url of its own to test").into());
     }
-    if row.state != "enabled" {
+    if row.state != EndpointState::Enabled {
         return Err(Fault::conflict(format!("webhook {handle} is disabled; enable it first")).into());
     }
     let handle = EndpointHandle(row.endpoint_id);
@@ -127,11 +143,16 @@ pub(super) async fn send_test(
     Ok((StatusCode::ACCEPTED, Json(TestOut { message_id })))
 }
 
-#[derive(Serialize)]
+/// How many messages were queued again.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WebhookRecovered)]
 pub(super) struct RecoverOut {
     recovered: u64,
 }
 
+/// Sends again every message that failed since a time.
+#[utoipa::path(post, path = "/v1/webhooks/{webhook_handle}/recover", tag = "webhooks", request_body = RecoverIn, params(("webhook_handle" = EndpointHandle, Path)),
+    responses((status = 202, body = RecoverOut), (status = "4XX", body = FaultBody)))]
 pub(super) async fn recover(
     State(state): State<AppState>,
     caller: Caller,

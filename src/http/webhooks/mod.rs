@@ -3,10 +3,10 @@
 //! The router and what every part shares: loading an endpoint the caller may use, and the log
 //! queries' paging.
 
-mod attempts;
-mod endpoints;
-mod messages;
-mod secrets;
+pub(super) mod attempts;
+pub(super) mod endpoints;
+pub(super) mod messages;
+pub(super) mod secrets;
 
 use axum::{
     Router,
@@ -26,11 +26,17 @@ use crate::{
 /// Most log rows one call returns.
 const MAX_LIMIT: i64 = 1000;
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// Paging of the message and attempt logs.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct LogQuery {
+    /// Only rows from this time on.
     since: Option<DateTime<Utc>>,
+    /// Only the attempts of this message (attempts only).
     message_id: Option<String>,
+    /// At most this many rows (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 

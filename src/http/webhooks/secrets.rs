@@ -7,13 +7,14 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::endpoint;
 use crate::{
     auth::Caller,
     db::webhooks as store,
     domain::{Fault, role::Access},
-    http::{ApiError, AppState, json::parse_json},
+    http::{ApiError, AppState, FaultBody, json::parse_json},
     webhook::{EndpointHandle, Secret},
 };
 
@@ -22,21 +23,28 @@ const DEFAULT_OVERLAP_SECS: u64 = 24 * 3600;
 /// Longest overlap a rotation may ask for.
 const MAX_OVERLAP_SECS: u64 = 7 * 24 * 3600;
 
-#[derive(Deserialize, Default)]
+/// How long the old secret keeps signing after a rotation (default a day, at most a week).
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RotateIn {
+    #[schema(maximum = 604800)]
     overlap_seconds: Option<u64>,
 }
 
-#[derive(Serialize)]
+/// An endpoint's signing secret.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = WebhookSecret)]
 pub(super) struct SecretOut {
-    webhook_handle: String,
+    webhook_handle: EndpointHandle,
     secret: String,
     /// Until then the previous secret signs too.
     previous_secret_expires: Option<DateTime<Utc>>,
 }
 
+/// An endpoint's signing secret.
+#[utoipa::path(get, path = "/v1/webhooks/{webhook_handle}/secret", tag = "webhooks", params(("webhook_handle" = EndpointHandle, Path)),
+    responses((status = 200, body = SecretOut), (status = "4XX", body = FaultBody)))]
 pub(super) async fn secret(
     State(state): State<AppState>,
     caller: Caller,
@@ -46,12 +54,15 @@ pub(super) async fn secret(
     let row = endpoint(&state, &caller, &handle, Access::Write).await?;
     let expires = row.previous_secret_expires_at.filter(|at| *at > Utc::now());
     Ok(Json(SecretOut {
-        webhook_handle: EndpointHandle(row.endpoint_id).to_string(),
+        webhook_handle: EndpointHandle(row.endpoint_id),
         secret: row.secret,
         previous_secret_expires: expires,
     }))
 }
 
+/// Replaces the signing secret; the old one keeps signing for the overlap.
+#[utoipa::path(post, path = "/v1/webhooks/{webhook_handle}/rotate-secret", tag = "webhooks", request_body(content = Option<RotateIn>), params(("webhook_handle" = EndpointHandle, Path)),
+    responses((status = 200, body = SecretOut), (status = "4XX", body = FaultBody)))]
 pub(super) async fn rotate(
     State(state): State<AppState>,
     caller: Caller,
@@ -59,7 +70,9 @@ pub(super) async fn rotate(
     body: Bytes,
 ) -> Result<Json<SecretOut>, ApiError> {
     let row = endpoint(&state, &caller, &handle, Access::Write).await?;
-    let input: RotateIn = if body.is_empty() { RotateIn::default() } else { parse_json(&body)? };
+    // No body, `null` and `{}` all ask for the default overlap.
+    let input: Option<RotateIn> = if body.is_empty() { None } else { parse_json(&body)? };
+    let input = input.unwrap_or_default();
     let overlap = input.overlap_seconds.unwrap_or(DEFAULT_OVERLAP_SECS);
     if overlap > MAX_OVERLAP_SECS {
         return Err(
@@ -72,7 +85,7 @@ pub(super) async fn rotate(
     tracing::info!(webhook = %EndpointHandle(row.endpoint_id), overlap_s = overlap, "webhook secret rotated");
     let expires = rotated.previous_secret_expires_at.filter(|at| *at > Utc::now());
     Ok(Json(SecretOut {
-        webhook_handle: EndpointHandle(row.endpoint_id).to_string(),
+        webhook_handle: EndpointHandle(row.endpoint_id),
         secret: rotated.secret,
         previous_secret_expires: expires,
     }))

@@ -6,7 +6,7 @@ use crate::{
         self,
         search::{NameCondition, NameOp, SearchQuery, SortBy},
     },
-    domain::{AssetHandle, CompanyHandle, Fault},
+    domain::{AssetHandle, CompanyHandle, Fault, TrashState},
     error::Result,
     soap::xml::Node,
 };
@@ -94,12 +94,9 @@ pub async fn search_assets(call: &Call<'_>) -> Result<Node> {
         Some(text) => Some(call.folder(&company, "folder", text).await?.1.to_string()),
         None => None,
     };
-    let trash_state = call.optional("trashState").unwrap_or("NotInTrash");
-    let trash_state = one_of(
-        "trashState",
-        trash_state,
-        &[("NotInTrash", "NotInTrash"), ("InTrash", "InTrash"), ("InEmptiedTrash", "InEmptiedTrash")],
-    )?;
+    let trash_state = call.optional("trashState").unwrap_or(TrashState::NotInTrash.as_str());
+    let trash_states: Vec<(&str, TrashState)> = TrashState::ALL.iter().map(|&t| (t.as_str(), t)).collect();
+    let trash_state = one_of("trashState", trash_state, &trash_states)?;
     let modes = [("MatchAll", true), ("MatchAny", false)];
     let match_all = match call.optional("systemFieldMatchMode").or(call.optional("conditionMatchMode")) {
         Some(mode) => one_of("systemFieldMatchMode", mode, &modes)?,
@@ -135,7 +132,7 @@ pub async fn search_assets(call: &Call<'_>) -> Result<Node> {
         company_id: company.company_id,
         folder,
         include_subfolders: call.boolean("includeSubfolders")?.unwrap_or(false),
-        trash_state: trash_state.to_string(),
+        trash_state,
         asset_types: call.array("assetTypeArray").unwrap_or_default(),
         exclude_asset_types: call.array("excludeAssetTypeArray").unwrap_or_default(),
         conditions: conditions(call)?,

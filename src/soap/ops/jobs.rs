@@ -5,7 +5,7 @@
 use super::{Call, types::date};
 use crate::{
     db::{self, job_status::JobStatus},
-    domain::{AssetHandle, CompanyHandle, JobHandle},
+    domain::{AssetHandle, CompanyHandle, JobHandle, JobState},
     error::Result,
     soap::xml::Node,
 };
@@ -49,9 +49,9 @@ async fn named_jobs(call: &Call<'_>, company_id: i64, active_only: bool) -> Resu
 pub async fn get_active_jobs(call: &Call<'_>) -> Result<Node> {
     let company = call.company().await?;
     let jobs = named_jobs(call, company.company_id, true).await?;
-    let items = jobs.iter().filter(|j| matches!(j.state.as_str(), "queued" | "running")).map(|job| {
-        let (state, progress) = match (job.state.as_str(), job.attempts) {
-            ("running", _) => ("Running", 50),
+    let items = jobs.iter().filter(|j| matches!(j.state, JobState::Queued | JobState::Running)).map(|job| {
+        let (state, progress) = match (job.state, job.attempts) {
+            (JobState::Running, _) => ("Running", 50),
             (_, 0) => ("New", 0),
             // Queued again after a failed attempt: waiting for its retry time.
             _ => ("WaitingCoordinator", 0),
@@ -77,7 +77,7 @@ pub async fn get_job_log_details(call: &Call<'_>) -> Result<Node> {
     let jobs = named_jobs(call, company.company_id, false).await?;
     let items = jobs.iter().filter_map(|job| {
         let end = job.finished_at?;
-        let succeeded = job.state == "succeeded";
+        let succeeded = job.state == JobState::Succeeded;
         let (log_type, message) = if succeeded {
             ("Info", format!("copied into {} ({})", AssetHandle(job.target_asset_id), job.target_name))
         } else {

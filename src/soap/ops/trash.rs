@@ -4,7 +4,7 @@
 use super::Call;
 use crate::{
     db::{self, companies::CompanyRow},
-    domain::{AssetHandle, CompanyHandle, Fault},
+    domain::{AssetHandle, CompanyHandle, Fault, TrashState},
     error::{Error, Result},
     soap::xml::Node,
 };
@@ -23,8 +23,8 @@ enum Move {
 async fn move_one(call: &Call<'_>, company: &CompanyRow, handle: &str, direction: Move) -> Result<()> {
     let asset = AssetHandle::parse(handle)?;
     let (from, to) = match direction {
-        Move::ToTrash => ("NotInTrash", "InTrash"),
-        Move::Restore => ("InTrash", "NotInTrash"),
+        Move::ToTrash => (TrashState::NotInTrash, TrashState::InTrash),
+        Move::Restore => (TrashState::InTrash, TrashState::NotInTrash),
     };
     let was = db::assets::move_trash_state(
         &call.state.pool,
@@ -35,7 +35,7 @@ async fn move_one(call: &Call<'_>, company: &CompanyRow, handle: &str, direction
         call.caller.user_id,
     )
     .await?;
-    match (was.as_deref(), direction) {
+    match (was, direction) {
         (Some(state), _) if state == from => Ok(()),
         (Some(_), Move::ToTrash) => {
             Err(Fault::invalid_parameter(format!("asset {asset} is already in the trash")).into())

@@ -42,7 +42,7 @@ pub fn asset(asset: &CatalogAsset) -> Node {
         .opt("createUser", asset.create_user.as_ref())
         .child(Node::leaf("lastModified", date(asset.updated_at)))
         .opt("lastModifyUser", asset.modify_user.as_ref())
-        .child(Node::leaf("trashState", &asset.trash_state))
+        .child(Node::leaf("trashState", asset.trash_state))
         .child(image_info)
 }
 
