@@ -17,8 +17,12 @@ pub use signing::Secret;
 
 pub use crate::db::webhooks::NOTIFY_CHANNEL;
 use crate::{
-    db::{self, jobs::JobRow},
-    domain::EndpointState,
+    db::{
+        self,
+        assets::ImageFacts,
+        jobs::{JobRow, SuccessEvent},
+    },
+    domain::{EndpointState, JobState},
 };
 
 /// How a job ended, as a webhook event type.
@@ -59,6 +63,29 @@ pub async fn job_finished(tx: &mut PgConnection, job: &JobRow, event: JobEvent) 
     let payload = || events::job_payload(&ids, event, &facts, Utc::now());
     let callback = facts.callback_url.as_deref();
     emit(tx, job.company_id, event_type, payload, callback, Some(job.job_id)).await
+}
+
+/// The `copy.succeeded` event of `job` whose copy `facts` describe, ready for the one-statement
+/// success ([`db::jobs::succeed_at_once`]), which stores it only if an endpoint wants it.
+pub fn success_event(job: &JobRow, facts: &ImageFacts<'_>) -> SuccessEvent {
+    let ids = events::JobIds {
+        company_id: job.company_id,
+        job_id: job.job_id,
+        source_asset_id: job.source_asset_id,
+        target_asset_id: job.target_asset_id,
+    };
+    let facts = events::JobFacts {
+        state: JobState::Succeeded,
+        error_code: None,
+        error_reason: None,
+        callback_url: None,
+        width: Some(facts.width as i32),
+        height: Some(facts.height as i32),
+        file_size: Some(facts.file_size as i64),
+        format: Some(facts.format.to_string()),
+    };
+    let payload = events::job_payload(&ids, JobEvent::Succeeded, &facts, Utc::now());
+    SuccessEvent { msg_key: new_msg_key(), payload }
 }
 
 /// Records an event of `company` in the caller's transaction: one message, one pending

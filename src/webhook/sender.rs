@@ -8,7 +8,7 @@ use chrono::Utc;
 use reqwest::{StatusCode, header};
 use sqlx::{PgPool, postgres::PgListener};
 use tokio::{
-    sync::{Notify, OwnedSemaphorePermit, Semaphore},
+    sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc},
     time::Instant,
 };
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
@@ -21,9 +21,9 @@ use super::{
 };
 use crate::{
     config::WebhookSettings,
-    db::webhooks::{self as store, AttemptRecord, Claimed},
+    db::webhooks::{self as store, AttemptRecord, Claimed, Delivered},
     domain::{
-        DeliveryState, DeliveryTrigger, EndpointKind,
+        DeliveryTrigger, EndpointKind,
         schedule::{RetrySchedule, retry_after},
     },
 };
@@ -38,6 +38,8 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 const PRUNE_BATCH: i64 = 5000;
 /// How long past the response deadline a sender holds a delivery before another may take it.
 const LEASE_MARGIN: Duration = Duration::from_secs(30);
+/// Most accepted deliveries one statement records.
+const RECORD_BATCH: usize = 512;
 
 /// Delivers webhook messages.
 #[derive(Clone)]
@@ -100,13 +102,17 @@ impl Sender {
         let wake = Arc::new(Notify::new());
         let tasks = TaskTracker::new();
         tasks.spawn(listen(self.pool.clone(), wake.clone(), shutdown.clone()));
+        // Accepted deliveries are recorded in batches by one task: at bulk rates a transaction
+        // per delivery would cost PostgreSQL more than the sending.
+        let (delivered, recorded) = mpsc::unbounded_channel();
+        let recorder = tokio::spawn(record_delivered(self.pool.clone(), recorded, wake.clone()));
         let mut next_prune = Instant::now();
         while !shutdown.is_cancelled() {
             if self.retention_days > 0.0 && Instant::now() >= next_prune {
                 next_prune = Instant::now() + PRUNE_EVERY;
                 self.prune().await;
             }
-            let wait = match self.dispatch(&slots, &wake, &tasks).await {
+            let wait = match self.dispatch(&slots, &wake, &tasks, &delivered).await {
                 Ok(wait) => wait,
                 Err(e) => {
                     tracing::warn!(error = format!("{e:#}"), "webhook sender could not read its queue");
@@ -121,6 +127,11 @@ impl Sender {
         }
         tasks.close();
         tasks.wait().await;
+        // Every delivery task has ended and dropped its handle: the recorder drains and stops.
+        drop(delivered);
+        if let Err(e) = recorder.await {
+            tracing::error!(error = %e, "the webhook recorder failed");
+        }
         tracing::info!("webhook sender stopped");
     }
 
@@ -153,6 +164,7 @@ impl Sender {
         slots: &Arc<Semaphore>,
         wake: &Arc<Notify>,
         tasks: &TaskTracker,
+        delivered: &mpsc::UnboundedSender<Delivered>,
     ) -> anyhow::Result<Duration> {
         let free = slots.available_permits();
         if free == 0 {
@@ -165,8 +177,8 @@ impl Sender {
         let full = claimed.len() == free;
         for delivery in claimed {
             let permit = slots.clone().try_acquire_owned().context("a sender slot")?;
-            let (sender, wake) = (self.clone(), wake.clone());
-            tasks.spawn(async move { sender.deliver(delivery, permit, wake).await });
+            let (sender, wake, delivered) = (self.clone(), wake.clone(), delivered.clone());
+            tasks.spawn(async move { sender.deliver(delivery, permit, wake, delivered).await });
         }
         if full {
             return Ok(Duration::ZERO);
@@ -175,7 +187,13 @@ impl Sender {
         Ok(next.map_or(POLL, |secs| Duration::from_secs_f64(secs.max(0.0)).min(POLL)))
     }
 
-    async fn deliver(self, delivery: Claimed, _permit: OwnedSemaphorePermit, wake: Arc<Notify>) {
+    async fn deliver(
+        self,
+        delivery: Claimed,
+        _permit: OwnedSemaphorePermit,
+        wake: Arc<Notify>,
+        delivered: mpsc::UnboundedSender<Delivered>,
+    ) {
         let span = tracing::info_span!(
             "webhook",
             msg = %delivery.msg_key,
@@ -186,15 +204,35 @@ impl Sender {
             let started = Instant::now();
             let response = self.post(&delivery).await;
             let elapsed = started.elapsed();
-            if let Err(e) = self.record(&delivery, &response, elapsed).await {
+            if let Some(status) = response.status.filter(StatusCode::is_success) {
+                tracing::info!(
+                    status = status.as_u16(),
+                    elapsed_ms = elapsed.as_millis() as u64,
+                    "webhook attempt"
+                );
+                let accepted = Delivered {
+                    delivery_id: delivery.delivery_id,
+                    trigger: delivery.trigger,
+                    response_status: status.as_u16(),
+                    response_excerpt: response.excerpt.unwrap_or_default(),
+                    duration_ms: elapsed.as_millis().min(i32::MAX as u128) as i32,
+                };
+                // The recorder wakes the dispatcher once the endpoint's capacity is free again.
+                if delivered.send(accepted).is_ok() {
+                    return;
+                }
+                tracing::warn!("webhook recorder gone; the delivery's lease runs out and it is sent again");
+                return;
+            }
+            if let Err(e) = self.record_failure(&delivery, &response, elapsed).await {
                 // The lease runs out and the delivery is taken again; receivers dedupe on webhook-id.
                 tracing::warn!(error = format!("{e:#}"), "recording a webhook attempt failed");
             }
+            // A slot and maybe an endpoint's concurrency came free.
+            wake.notify_one();
         }
         .instrument(span)
         .await;
-        // A slot and maybe an endpoint's concurrency came free.
-        wake.notify_one();
     }
 
     /// One signed POST.
@@ -246,16 +284,21 @@ impl Sender {
         }
     }
 
-    /// Logs the attempt and decides what comes next, in one transaction.
-    async fn record(&self, delivery: &Claimed, response: &Response, elapsed: Duration) -> anyhow::Result<()> {
-        let succeeded = response.status.is_some_and(|s| s.is_success());
+    /// Logs a failed attempt and decides what comes next, in one transaction: a retry on the
+    /// schedule, the message's end, or the endpoint's.
+    async fn record_failure(
+        &self,
+        delivery: &Claimed,
+        response: &Response,
+        elapsed: Duration,
+    ) -> anyhow::Result<()> {
         let mut tx = self.pool.begin().await?;
         store::insert_attempt(
             &mut *tx,
             &AttemptRecord {
                 delivery_id: delivery.delivery_id,
                 trigger: delivery.trigger,
-                succeeded,
+                succeeded: false,
                 response_status: response.status.map(|s| s.as_u16()),
                 response_excerpt: response.excerpt.as_deref(),
                 error: response.error.as_deref(),
@@ -268,9 +311,7 @@ impl Sender {
         let disable_asked = response.control.as_deref() == Some("disable");
         let scheduled = delivery.trigger == DeliveryTrigger::Scheduled;
         let mut retry_in = None;
-        if succeeded {
-            store::endpoint_succeeded(&mut *tx, delivery.endpoint_id).await?;
-        } else if is_endpoint && (gone || disable_asked) {
+        if is_endpoint && (gone || disable_asked) {
             let reason =
                 if gone { "the endpoint answered 410 Gone" } else { "the endpoint asked to be disabled" };
             store::set_enabled(&mut *tx, delivery.endpoint_id, false, Some(reason)).await?;
@@ -295,9 +336,7 @@ impl Sender {
                 super::emit(&mut tx, disabled.company_id, "endpoint.disabled", payload, None, None).await?;
             }
         }
-        let final_state = if succeeded { DeliveryState::Succeeded } else { DeliveryState::Failed };
-        let step = scheduled && !succeeded;
-        if store::finish_delivery(&mut *tx, delivery.delivery_id, final_state, retry_in, step).await? {
+        if store::finish_failed(&mut *tx, delivery.delivery_id, retry_in, scheduled).await? {
             tx.commit().await?;
             tracing::info!(
                 status = response.status.map(|s| s.as_u16()),
@@ -323,6 +362,27 @@ impl Sender {
             delay = delay.max(asked);
         }
         Some(delay.as_secs_f64())
+    }
+}
+
+/// Records accepted deliveries, as many per statement as have arrived meanwhile, until every
+/// delivery task has ended; wakes the dispatcher after each batch.
+async fn record_delivered(pool: PgPool, mut accepted: mpsc::UnboundedReceiver<Delivered>, wake: Arc<Notify>) {
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    while accepted.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        match store::finish_delivered(&pool, &batch).await {
+            Ok(held) if held < batch.len() as u64 => tracing::warn!(
+                taken_over = batch.len() as u64 - held,
+                "webhook deliveries were taken over by another sender; their attempts not recorded"
+            ),
+            Ok(_) => {}
+            // Their leases run out and they are sent again: receivers dedupe on webhook-id.
+            Err(e) => {
+                tracing::warn!(error = %e, deliveries = batch.len(), "recording webhook attempts failed")
+            }
+        }
+        batch.clear();
+        wake.notify_one();
     }
 }
 

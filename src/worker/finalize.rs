@@ -52,13 +52,14 @@ impl Ending<'_> {
 pub async fn finish(pool: &PgPool, job: &JobRow, ending: Ending<'_>) -> sqlx::Result<bool> {
     let _timer = metrics::db_timer("finalize");
     if let Ending::Succeeded(facts) = &ending {
-        match db::jobs::succeed_unobserved(pool, job.job_id, job.attempts, facts).await? {
+        let event = webhook::success_event(job, facts);
+        match db::jobs::succeed_at_once(pool, job.job_id, job.attempts, facts, &event).await? {
             QuietSuccess::Recorded => {
                 count(job, &ending);
                 return Ok(true);
             }
             QuietSuccess::Stale => return Ok(false),
-            QuietSuccess::Observed => {}
+            QuietSuccess::Callback => {}
         }
     }
     let mut tx = pool.begin().await?;

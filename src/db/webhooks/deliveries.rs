@@ -73,8 +73,10 @@ pub struct Claimed {
 }
 
 /// Takes up to `limit` due deliveries for `lease_secs`, at most `per_endpoint` in flight per
-/// endpoint across every sender. Claims are serialised by an advisory lock so two senders
-/// cannot both see an endpoint idle and overshoot its limit.
+/// endpoint across every sender, each endpoint's oldest first. Claims are serialised by an
+/// advisory lock so two senders cannot both see an endpoint idle and overshoot its limit. Each
+/// endpoint's backlog is read through its own index range, so a claim costs the same with ten
+/// or a hundred thousand deliveries waiting.
 pub async fn claim(
     db: &mut PgConnection,
     limit: i64,
@@ -84,18 +86,18 @@ pub async fn claim(
     sqlx::query!("select pg_advisory_xact_lock(hashtext('ipscopy.webhook.claim'))").execute(&mut *db).await?;
     sqlx::query_as!(
         Claimed,
-        r#"with busy as (
-             select endpoint_id, count(*) as n from webhook_deliveries
-             where state = 'sending' and locked_until >= now() group by endpoint_id
-         ), due as (
-             select d.delivery_id, d.endpoint_id, d.next_attempt_at,
-                    row_number() over (partition by d.endpoint_id order by d.next_attempt_at, d.delivery_id) as rn
-             from webhook_deliveries d join webhook_endpoints e using (endpoint_id)
-             where e.state = 'enabled' and d.next_attempt_at <= now()
-               and (d.state = 'pending' or (d.state = 'sending' and d.locked_until < now()))
-         ), picked as (
-             select due.delivery_id from due left join busy using (endpoint_id)
-             where due.rn + coalesce(busy.n, 0) <= $2
+        r#"with picked as (
+             select due.delivery_id from webhook_endpoints e
+             cross join lateral (
+                 select count(*) as n from webhook_deliveries s
+                 where s.endpoint_id = e.endpoint_id and s.state = 'sending' and s.locked_until >= now()) busy
+             cross join lateral (
+                 select d.delivery_id, d.next_attempt_at from webhook_deliveries d
+                 where d.endpoint_id = e.endpoint_id and d.next_attempt_at <= now()
+                   and (d.state = 'pending' or (d.state = 'sending' and d.locked_until < now()))
+                 order by d.next_attempt_at, d.delivery_id
+                 limit greatest($2 - busy.n, 0)) due
+             where e.state = 'enabled'
              order by due.next_attempt_at, due.delivery_id limit $1
          )
          update webhook_deliveries d
@@ -115,6 +117,56 @@ pub async fn claim(
     .await
 }
 
+/// A delivery the receiver accepted, as the sender logs it.
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    pub delivery_id: i64,
+    pub trigger: DeliveryTrigger,
+    pub response_status: u16,
+    pub response_excerpt: String,
+    pub duration_ms: i32,
+}
+
+/// Ends every delivery of `delivered` that this sender still holds as succeeded, logs its
+/// attempt and clears its endpoint's failing streak, in one statement; returns how many it
+/// still held (the rest were taken over by another sender, whose attempt counts instead).
+pub async fn finish_delivered(db: impl PgExecutor<'_>, delivered: &[Delivered]) -> sqlx::Result<u64> {
+    let ids: Vec<i64> = delivered.iter().map(|d| d.delivery_id).collect();
+    let triggers: Vec<String> = delivered.iter().map(|d| d.trigger.to_string()).collect();
+    let statuses: Vec<i32> = delivered.iter().map(|d| i32::from(d.response_status)).collect();
+    let excerpts: Vec<String> = delivered.iter().map(|d| d.response_excerpt.clone()).collect();
+    let durations: Vec<i32> = delivered.iter().map(|d| d.duration_ms).collect();
+    let held = sqlx::query_scalar!(
+        r#"with outcome as (
+             select * from unnest($1::int8[], $2::text[], $3::int4[], $4::text[], $5::int4[])
+                 as o(delivery_id, trigger, status, excerpt, duration_ms)),
+         finished as (
+             update webhook_deliveries d
+                set state = 'succeeded', next_attempt_at = null, trigger = 'scheduled', attempts = attempts + 1,
+                    locked_until = null, updated_at = now()
+               from outcome o
+              where d.delivery_id = o.delivery_id and d.state = 'sending'
+             returning d.delivery_id, d.endpoint_id),
+         logged as (
+             insert into webhook_attempts
+                 (delivery_id, trigger, succeeded, response_status, response_excerpt, error, duration_ms)
+             select o.delivery_id, o.trigger, true, o.status, o.excerpt, null, o.duration_ms
+             from outcome o join finished f using (delivery_id)),
+         recovered as (
+             update webhook_endpoints e set failing_since = null
+             where e.endpoint_id in (select endpoint_id from finished) and e.failing_since is not null)
+         select count(*) as "held!" from finished"#,
+        &ids,
+        &triggers,
+        &statuses,
+        &excerpts,
+        &durations
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(held as u64)
+}
+
 /// How long until the next pending delivery of an enabled endpoint comes due, in seconds, if
 /// one waits. Deliveries already due but held back by their endpoint's concurrency limit are
 /// left out: a finishing delivery wakes the sender for those.
@@ -128,25 +180,24 @@ pub async fn next_due_in(db: impl PgExecutor<'_>) -> sqlx::Result<Option<f64>> {
     .await
 }
 
-/// Ends the sender's hold on a delivery: with `retry_in_secs` it is pending again, due after
-/// that long, otherwise it ends in `final_state`. False if another sender took it over meanwhile.
-pub async fn finish_delivery(
+/// Ends the sender's hold on a delivery whose attempt failed: with `retry_in_secs` it is
+/// pending again, due after that long, otherwise it has failed. False if another sender took
+/// it over meanwhile.
+pub async fn finish_failed(
     db: impl PgExecutor<'_>,
     delivery_id: i64,
-    final_state: DeliveryState,
     retry_in_secs: Option<f64>,
     scheduled_step: bool,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "update webhook_deliveries
-            set state = case when $3::float8 is null then $2::text else 'pending' end,
-                next_attempt_at = case when $3::float8 is null then null else now() + make_interval(secs => $3) end,
+            set state = case when $2::float8 is null then 'failed' else 'pending' end,
+                next_attempt_at = case when $2::float8 is null then null else now() + make_interval(secs => $2) end,
                 trigger = 'scheduled', attempts = attempts + 1,
-                scheduled_steps = scheduled_steps + case when $4 then 1 else 0 end,
+                scheduled_steps = scheduled_steps + case when $3 then 1 else 0 end,
                 locked_until = null, updated_at = now()
           where delivery_id = $1 and state = 'sending'",
         delivery_id,
-        final_state as DeliveryState,
         retry_in_secs,
         scheduled_step
     )

@@ -162,17 +162,6 @@ pub async fn delete_endpoint(db: impl PgExecutor<'_>, endpoint_id: i64) -> sqlx:
     Ok(done.rows_affected() == 1)
 }
 
-/// Notes a successful attempt: the endpoint is healthy again.
-pub async fn endpoint_succeeded(db: impl PgExecutor<'_>, endpoint_id: i64) -> sqlx::Result<()> {
-    sqlx::query!(
-        "update webhook_endpoints set failing_since = null where endpoint_id = $1 and failing_since is not null",
-        endpoint_id
-    )
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
 /// Notes a failed attempt; disables a client endpoint that has failed without a break for
 /// `disable_after_secs` and returns it when it did so.
 pub async fn endpoint_failed(

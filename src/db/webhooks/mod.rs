@@ -10,12 +10,12 @@ mod secrets;
 
 pub use attempts::{AttemptLogRow, AttemptRecord, insert_attempt, list_attempts};
 pub use deliveries::{
-    Claimed, Resend, claim, fan_out, finish_delivery, insert_callback_delivery, insert_delivery, next_due_in,
-    recover, resend,
+    Claimed, Delivered, Resend, claim, fan_out, finish_delivered, finish_failed, insert_callback_delivery,
+    insert_delivery, next_due_in, recover, resend,
 };
 pub use endpoints::{
-    EndpointRow, NewEndpoint, any_wants, callback_endpoint, delete_endpoint, endpoint_failed,
-    endpoint_succeeded, find_endpoint, insert_endpoint, list_endpoints, set_enabled, update_endpoint,
+    EndpointRow, NewEndpoint, any_wants, callback_endpoint, delete_endpoint, endpoint_failed, find_endpoint,
+    insert_endpoint, list_endpoints, set_enabled, update_endpoint,
 };
 pub use messages::{MessageLogRow, NOTIFY_CHANNEL, insert_message, list_messages, notify, prune};
 pub use secrets::rotate_secret;
