@@ -1,50 +1,22 @@
-//! `ipscopy bench`: an end-to-end load generator. It makes its own company and source image,
-//! submits copies through the batch API of a running ipscopy, waits for all of them, and prints
-//! throughput and submit→done latency.
+//! The copy load: submits copies through the batch API, waits until all are final, and prints
+//! throughput and submit→done latency, then what the subscribed receivers got.
 
-use std::{sync::Arc, time::Instant};
+use std::{collections::HashMap, sync::Arc, time::Instant};
 
 use anyhow::{Context, bail};
-use clap::Args;
 use futures::{StreamExt, stream};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
+use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
+use super::{Api, BenchArgs, Endpoints, receiver, report};
 use crate::{
     admin,
     app::open_storage,
-    config::{DbSettings, S3Settings},
     db,
-    domain::{JobState, Role},
+    domain::{CompanyHandle, JobState},
 };
-
-#[derive(Args)]
-pub struct BenchArgs {
-    #[command(flatten)]
-    db: DbSettings,
-    #[command(flatten)]
-    s3: S3Settings,
-    /// Base URL of the running API.
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    url: String,
-    /// Copies to submit.
-    #[arg(long, default_value_t = 10_000)]
-    copies: usize,
-    /// Copies per batch request (at most 1,000).
-    #[arg(long, default_value_t = 1_000)]
-    batch: usize,
-    /// Batch requests in flight at once (a bulk client keeps a few going, hiding each request's
-    /// round trips to PostgreSQL behind the others).
-    #[arg(long, default_value_t = 4)]
-    parallel: usize,
-    /// Side of the square PNG source, in pixels.
-    #[arg(long, default_value_t = 64)]
-    source_size: u32,
-    /// The urlModifier of every copy.
-    #[arg(long, default_value = "wid=32")]
-    modifier: String,
-}
 
 /// A generated PNG source: a colour gradient, so it does not compress to nothing.
 fn source_png(size: u32) -> anyhow::Result<Vec<u8>> {
@@ -56,36 +28,32 @@ fn source_png(size: u32) -> anyhow::Result<Vec<u8>> {
     Ok(out.into_inner())
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
+fn progress_bar(len: usize, message: &'static str) -> anyhow::Result<ProgressBar> {
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>9} [{bar:40}] {pos}/{len} {per_sec}")?.progress_chars("=> "),
+    );
+    bar.set_message(message);
+    Ok(bar)
 }
 
-/// Runs the load and prints the figures.
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    if args.batch == 0 || args.batch > crate::batch::MAX_ITEMS {
-        bail!("--batch must be 1 to {}", crate::batch::MAX_ITEMS);
-    }
-    let pool = db::connect(&args.db, true).await?;
-    let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
-    let company = admin::add_company(&pool, &format!("bench-{tag}")).await?;
-    let email = format!("bench-{tag}@bench.example");
-    let password = uuid::Uuid::new_v4().to_string();
-    admin::add_user(&pool, &email, &password, None).await?;
-    admin::add_member(&pool, company, &email, Role::IpsUser).await?;
-    let folder = admin::add_folder(&pool, company, "/bench").await?;
+/// Runs the copies and prints the figures.
+pub async fn run(
+    args: &BenchArgs,
+    pool: &PgPool,
+    api: &Api,
+    company: CompanyHandle,
+    endpoints: &Endpoints,
+) -> anyhow::Result<()> {
+    let folder = admin::add_folder(pool, company, "/bench").await?;
     let store_shutdown = CancellationToken::new();
     let (storage, _) = open_storage(&args.s3, store_shutdown.clone()).await?;
     let source =
-        admin::add_image(&pool, &storage, company, &folder, "source", source_png(args.source_size)?).await;
+        admin::add_image(pool, &storage, company, &folder, "source", source_png(args.source_size)?).await;
     store_shutdown.cancel();
     let source = source?;
     eprintln!("company {company}, source {source}, {} copies of {:?}", args.copies, args.modifier);
 
-    let http = reqwest::Client::new();
     let bodies: Vec<Value> = (0..args.copies)
         .collect::<Vec<_>>()
         .chunks(args.batch)
@@ -104,27 +72,17 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             json!({ "companyHandle": company.to_string(), "items": items })
         })
         .collect();
-    let progress = Arc::new(ProgressBar::new(args.copies as u64));
-    progress.set_style(
-        ProgressStyle::with_template("{msg:>9} [{bar:40}] {pos}/{len} {per_sec}")?.progress_chars("=> "),
-    );
-    progress.set_message("accepted");
+    let progress = Arc::new(progress_bar(args.copies, "accepted")?);
     // The run ends when the last job finished, by the database's clock: how often the loop
     // below looks must not change the figure, so it can look rarely and cost little.
-    let started_at = db::bench::now(&pool).await?;
+    let started_at = db::bench::now(pool).await?;
     let started = Instant::now();
     let results: Vec<anyhow::Result<usize>> = stream::iter(bodies)
         .map(|body| {
-            let http = http.clone();
-            let (url, email, password, progress) = (&args.url, &email, &password, progress.clone());
+            let progress = progress.clone();
             async move {
-                let response = http
-                    .post(format!("{url}/v1/copies/batch"))
-                    .basic_auth(email, Some(password))
-                    .json(&body)
-                    .send()
-                    .await
-                    .context("submitting a batch")?;
+                let response =
+                    api.post("/v1/copies/batch").json(&body).send().await.context("submitting a batch")?;
                 let status = response.status();
                 let answer: Value = response.json().await.context("reading the batch answer")?;
                 if status.as_u16() != 202 {
@@ -142,13 +100,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let accepted: usize = results.into_iter().collect::<anyhow::Result<Vec<_>>>()?.into_iter().sum();
     progress.finish();
 
-    let done = ProgressBar::new(accepted as u64);
-    done.set_style(
-        ProgressStyle::with_template("{msg:>9} [{bar:40}] {pos}/{len} {per_sec}")?.progress_chars("=> "),
-    );
-    done.set_message("finished");
+    let done = progress_bar(accepted, "finished")?;
     loop {
-        let finished = db::bench::finished(&pool, company.0).await?;
+        let finished = db::bench::finished(pool, company.0).await?;
         done.set_position(finished as u64);
         if finished as usize >= accepted {
             break;
@@ -157,8 +111,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     done.finish();
     // Null when nothing was accepted: the rate is then undefined, not an error.
-    let total_secs = db::bench::finished_after(&pool, company.0, started_at).await?;
-    let rows = db::bench::latencies(&pool, company.0).await?;
+    let total_secs = db::bench::finished_after(pool, company.0, started_at).await?;
+    let rows = db::bench::latencies(pool, company.0).await?;
     let failed = rows.iter().filter(|&&(state, _)| state != JobState::Succeeded).count();
     let mut latencies: Vec<f64> = rows.iter().map(|(_, secs)| secs * 1000.0).collect();
     latencies.sort_by(f64::total_cmp);
@@ -169,24 +123,31 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     println!("completed/s        {:.0}", accepted as f64 / total_secs.unwrap_or(f64::NAN));
     println!(
         "submit→done ms     p50 {:.0}  p95 {:.0}  p99 {:.0}",
-        percentile(&latencies, 50.0),
-        percentile(&latencies, 95.0),
-        percentile(&latencies, 99.0)
+        report::percentile(&latencies, 50.0),
+        report::percentile(&latencies, 95.0),
+        report::percentile(&latencies, 99.0)
     );
+    if endpoints.is_empty() {
+        return Ok(());
+    }
+
+    let finished: HashMap<i64, _> = db::bench::succeeded_at(pool, company.0).await?.into_iter().collect();
+    let stall = std::time::Duration::from_secs_f64(args.webhook_wait_secs.max(0.0));
+    if !receiver::wait_for(&endpoints.fast, finished.len(), stall).await {
+        eprintln!("gave up waiting for webhook events: none came for {stall:?}");
+    }
+    for (group, receivers) in [("fast", &endpoints.fast), ("slow", &endpoints.slow)] {
+        if !receivers.is_empty() {
+            let logs: Vec<_> = receivers.iter().map(receiver::Receiver::receipts).collect();
+            println!("{}", report::summarise(&logs, &finished).line(group, "finish→receipt"));
+        }
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentiles_pick_the_nearest_rank() {
-        let sorted: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(percentile(&sorted, 50.0), 51.0);
-        assert_eq!(percentile(&sorted, 99.0), 99.0);
-        assert!(percentile(&[], 50.0).is_nan());
-    }
 
     #[test]
     fn the_generated_source_is_a_png_of_the_asked_size() {
