@@ -37,6 +37,10 @@ pub struct HttpSettings {
     /// N for the first N this process sees, the rest sharing `company="other"`.
     #[arg(long, env = "IPSCOPY_METRICS_COMPANY_LABELS", default_value_t = 0)]
     pub metrics_company_labels: usize,
+    /// Webhook endpoints whose handle labels the per-endpoint backlog gauges in `/metrics` (the
+    /// ones with the most due deliveries); the rest are summed into `endpoint="other"`.
+    #[arg(long, env = "IPSCOPY_METRICS_ENDPOINT_LABELS", default_value_t = HttpSettings::ENDPOINT_LABELS)]
+    pub metrics_endpoint_labels: usize,
 }
 
 impl HttpSettings {
@@ -44,6 +48,7 @@ impl HttpSettings {
     const BODY_IDLE_TIMEOUT_MS: u64 = 30_000;
     const IDLE_TIMEOUT_MS: u64 = 60_000;
     const MAX_CONNECTIONS: usize = 8_192;
+    const ENDPOINT_LABELS: usize = 20;
 
     /// The defaults, listening on `http_addr` with the operators' listener on `ops_addr`.
     pub fn new(http_addr: SocketAddr, ops_addr: SocketAddr) -> Self {
@@ -57,6 +62,7 @@ impl HttpSettings {
             company_submit_rate: 0,
             company_submit_burst: 1000,
             metrics_company_labels: 0,
+            metrics_endpoint_labels: Self::ENDPOINT_LABELS,
         }
     }
 }

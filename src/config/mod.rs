@@ -155,6 +155,7 @@ mod tests {
         let defaults = Cli::parse_from(["ipscopy"]).settings;
         defaults.check().expect("the defaults are valid");
         assert_eq!(defaults.http.metrics_company_labels, 0, "no company labels unless asked for");
+        assert_eq!(defaults.http.metrics_endpoint_labels, 20);
         assert!(defaults.http.ops_addr.ip().is_loopback(), "the operators' listener is private by default");
     }
 }

@@ -79,6 +79,38 @@ pub async fn oldest_due_delivery_age(db: impl PgExecutor<'_>) -> sqlx::Result<f6
     .await
 }
 
+/// One endpoint's due deliveries, or (`endpoint_id` `None`) those of every endpoint past the bound.
+#[derive(Debug, Clone, Copy)]
+pub struct EndpointBacklog {
+    pub endpoint_id: Option<i64>,
+    pub due: i64,
+    pub oldest_due_age_seconds: f64,
+}
+
+/// The due deliveries still being attempted, per endpoint: the `bound` endpoints with the most,
+/// most first, then one row summing the rest when there are more. Endpoints with none are left out.
+pub async fn endpoint_backlogs(db: impl PgExecutor<'_>, bound: i64) -> sqlx::Result<Vec<EndpointBacklog>> {
+    sqlx::query_as!(
+        EndpointBacklog,
+        r#"with due as (
+               select endpoint_id, count(*) as n, min(next_attempt_at) as oldest from webhook_deliveries
+               where state in ('pending', 'sending') and next_attempt_at <= now()
+               group by endpoint_id),
+           ranked as (
+               select endpoint_id, n, oldest, row_number() over (order by n desc, oldest, endpoint_id) as rank
+               from due),
+           bounded as (
+               select case when rank <= $1 then endpoint_id end as endpoint_id, sum(n)::int8 as due,
+                      extract(epoch from now() - min(oldest))::float8 as age
+               from ranked group by 1)
+           select endpoint_id as "endpoint_id?", due as "due!", age as "oldest_due_age_seconds!"
+           from bounded order by endpoint_id is null, due desc, endpoint_id"#,
+        bound
+    )
+    .fetch_all(db)
+    .await
+}
+
 /// A job that failed for good.
 #[derive(Debug, Clone)]
 pub struct FailedJob {

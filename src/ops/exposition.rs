@@ -3,7 +3,10 @@
 
 use std::fmt::Write;
 
-use super::figures::Figures;
+use super::figures::{EndpointBacklog, Figures};
+
+/// The `endpoint` label of the endpoints past the bound, summed.
+const OTHER: &str = "other";
 
 /// A gauge family being written.
 struct Gauges<'a>(&'a mut String);
@@ -108,6 +111,30 @@ pub fn write(out: &mut String, figures: &Figures, worker_here: Option<(i64, i64)
         &[],
         figures.webhooks.oldest_due_age_seconds,
     );
+    let endpoints = &figures.webhooks.endpoints;
+    let label = |e: &EndpointBacklog| e.webhook_handle.map_or_else(|| OTHER.to_string(), |h| h.to_string());
+    g.family(
+        "ipscopy_webhook_endpoint_due_deliveries",
+        "Webhook deliveries due and not yet delivered, by endpoint (the busiest; the rest as other).",
+    );
+    for e in endpoints {
+        g.sample(
+            "ipscopy_webhook_endpoint_due_deliveries",
+            &[("endpoint", &label(e))],
+            e.due_deliveries as f64,
+        );
+    }
+    g.family(
+        "ipscopy_webhook_endpoint_oldest_due_age_seconds",
+        "Age of an endpoint's oldest due webhook delivery (the busiest endpoints; the rest as other).",
+    );
+    for e in endpoints {
+        g.sample(
+            "ipscopy_webhook_endpoint_oldest_due_age_seconds",
+            &[("endpoint", &label(e))],
+            e.oldest_due_age_seconds,
+        );
+    }
     g.one("ipscopy_fleet_workers", "Workers whose heartbeat is fresh.", &[], figures.fleet.workers as f64);
     g.one("ipscopy_fleet_slots", "Render slots of the live workers.", &[], figures.fleet.slots as f64);
     g.one(

@@ -12,6 +12,7 @@ use super::{OpsState, workers};
 use crate::{
     db::{self, figures::Waiting},
     domain::{CompanyHandle, DeliveryState, JobHandle, JobState},
+    webhook::EndpointHandle,
 };
 
 /// Most failed jobs listed.
@@ -76,6 +77,20 @@ pub struct WebhookFigures {
     pub deliveries: BTreeMap<String, i64>,
     /// Age of the oldest due pending delivery, in seconds.
     pub oldest_due_age_seconds: f64,
+    /// The endpoints with due deliveries, most first: at most `IPSCOPY_METRICS_ENDPOINT_LABELS`
+    /// of them, then one entry without a handle summing the rest.
+    pub endpoints: Vec<EndpointBacklog>,
+}
+
+/// One endpoint's backlog: deliveries due and not yet delivered (in flight included).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointBacklog {
+    /// The endpoint, or `null` for the endpoints past the bound, summed.
+    pub webhook_handle: Option<EndpointHandle>,
+    pub due_deliveries: i64,
+    /// Age of the endpoint's oldest due delivery, in seconds.
+    pub oldest_due_age_seconds: f64,
 }
 
 /// The live workers, added up.
@@ -107,7 +122,7 @@ pub async fn take(state: &OpsState) -> sqlx::Result<Figures> {
         db::figures::job_states(pool),
         db::figures::waiting(pool),
         db::figures::outbox(pool),
-        webhooks(pool),
+        webhooks(pool, deployment.endpoint_labels),
         workers::list(pool),
         failures(pool),
     );
@@ -151,10 +166,19 @@ fn by_name<T: std::fmt::Display>(all: &[T], counts: Vec<(T, i64)>) -> BTreeMap<S
     named
 }
 
-async fn webhooks(pool: &PgPool) -> sqlx::Result<WebhookFigures> {
+async fn webhooks(pool: &PgPool, endpoint_labels: i64) -> sqlx::Result<WebhookFigures> {
     let deliveries = by_name(DeliveryState::ALL, db::figures::delivery_states(pool).await?);
     let oldest_due_age_seconds = db::figures::oldest_due_delivery_age(pool).await?;
-    Ok(WebhookFigures { deliveries, oldest_due_age_seconds })
+    let endpoints = db::figures::endpoint_backlogs(pool, endpoint_labels)
+        .await?
+        .into_iter()
+        .map(|e| EndpointBacklog {
+            webhook_handle: e.endpoint_id.map(EndpointHandle),
+            due_deliveries: e.due,
+            oldest_due_age_seconds: e.oldest_due_age_seconds,
+        })
+        .collect();
+    Ok(WebhookFigures { deliveries, oldest_due_age_seconds, endpoints })
 }
 
 async fn failures(pool: &PgPool) -> sqlx::Result<Vec<Failure>> {

@@ -38,6 +38,8 @@ pub struct Deployment {
     pub topology: Topology,
     /// This process's worker: its slots and the deliveries it holds, when it runs one.
     pub worker: Option<(usize, Busy)>,
+    /// Webhook endpoints that get a backlog figure of their own; the rest are summed.
+    pub endpoint_labels: i64,
     /// The cached broker session the probes use.
     probe: broker::Probe,
 }
@@ -66,6 +68,7 @@ impl OpsState {
             amqp_url: settings.amqp.amqp_url.clone(),
             topology: Topology::of(&settings.amqp),
             worker,
+            endpoint_labels: i64::try_from(settings.http.metrics_endpoint_labels).unwrap_or(i64::MAX),
             probe: broker::Probe::default(),
         };
         Self { pool, storage, broker, deployment: Arc::new(deployment) }

@@ -4,7 +4,7 @@ use ipscopy::app::{self, Roles};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    helpers::{spawn, spawn_app},
+    helpers::{TestApp, spawn, spawn_app, spawn_app_with},
     scrape::{metrics, queues, queues_until, value},
 };
 
@@ -103,4 +103,63 @@ async fn copies_waiting_for_a_worker_show_as_queue_depth_until_a_worker_takes_th
     assert_eq!(figures["workers"][0]["alive"], false, "a stopped worker is not shown alive");
     assert!(figures["workers"][0]["stoppedAt"].is_string());
     app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_behind_shows_its_backlog_under_its_handle_and_endpoints_past_the_bound_as_other() {
+    let app = spawn_app_with(|s| {
+        s.webhook.webhook_allowed_networks = vec!["127.0.0.0/8".parse().unwrap()];
+        // Longer than the test: no attempt ends, so every delivery stays due.
+        s.webhook.webhook_timeout_secs = 120.0;
+        s.http.metrics_endpoint_labels = 1;
+    })
+    .await;
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", silent.local_addr().unwrap());
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((connection, _)) = silent.accept().await {
+            held.push(connection);
+        }
+    });
+    let busiest = register(&app, &url, "copy.succeeded").await;
+    let quieter = register(&app, &url, "batch.completed").await;
+    let source = app.add_image("chelsea", "chelsea.png").await.to_string();
+    let items: Vec<_> = (0..3)
+        .map(|i| {
+            serde_json::json!({"assetHandle": source, "folderHandle": app.folder.to_string(),
+                "name": format!("behind-{i}"), "urlModifier": "wid=40"})
+        })
+        .collect();
+    let body = serde_json::json!({ "companyHandle": app.company.to_string(), "items": items });
+    app.post_json(202, "/v1/copies/batch", &body).await;
+
+    let figures = queues_until(&app, "three copy events and one batch event due", |f| {
+        let endpoints = &f["webhooks"]["endpoints"];
+        endpoints[0]["dueDeliveries"] == 3 && endpoints[1]["dueDeliveries"] == 1
+    })
+    .await;
+    let endpoints = figures["webhooks"]["endpoints"].as_array().unwrap();
+    assert_eq!(endpoints.len(), 2, "{figures:#}");
+    assert_eq!(endpoints[0]["webhookHandle"], busiest.as_str());
+    assert!(endpoints[1]["webhookHandle"].is_null(), "past the bound of one: {figures:#}");
+    let samples = metrics(&app).await;
+    let due = "ipscopy_webhook_endpoint_due_deliveries";
+    let age = "ipscopy_webhook_endpoint_oldest_due_age_seconds";
+    assert_eq!(value(&samples, due, &[("endpoint", &busiest)]), Some(3.0));
+    assert_eq!(value(&samples, due, &[("endpoint", "other")]), Some(1.0));
+    assert_eq!(value(&samples, due, &[("endpoint", &quieter)]), None, "no label past the bound");
+    assert!(value(&samples, age, &[("endpoint", &busiest)]).is_some_and(|a| a > 0.0));
+    assert!(value(&samples, age, &[("endpoint", "other")]).is_some_and(|a| a > 0.0));
+    assert_eq!(samples.iter().filter(|s| s.name == due).count(), 2);
+    // Closing the held connections ends the attempts, so the sender stops at once.
+    holder.abort();
+    let _ = holder.await;
+    app.stop().await;
+}
+
+/// Registers an endpoint of the test company for one event type; returns its handle.
+async fn register(app: &TestApp, url: &str, event: &str) -> String {
+    let body = serde_json::json!({ "companyHandle": app.company.to_string(), "url": url, "events": [event] });
+    app.post_json(201, "/v1/webhooks", &body).await["webhookHandle"].as_str().unwrap().to_string()
 }

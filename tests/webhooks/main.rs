@@ -8,6 +8,7 @@ mod delivery;
 mod endpoints;
 mod receiver;
 mod recovery;
+mod slow_endpoint;
 mod ssrf;
 
 use std::time::Duration;

@@ -63,6 +63,8 @@ struct Shared {
     recorded: Mutex<Vec<Delivery>>,
     script: Mutex<VecDeque<Reply>>,
     slowness: Mutex<Duration>,
+    /// While set and not cancelled, requests wait for it before answering.
+    gate: Mutex<Option<CancellationToken>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
 }
@@ -104,6 +106,18 @@ impl Receiver {
     /// Holds every request this long before answering.
     pub fn answer_after(&self, delay: Duration) {
         *self.shared.slowness.lock().unwrap() = delay;
+    }
+
+    /// Holds every answer until [`Self::release`], so a test decides when this receiver catches up.
+    pub fn hold(&self) {
+        *self.shared.gate.lock().unwrap() = Some(CancellationToken::new());
+    }
+
+    /// Lets the held requests and every later one be answered.
+    pub fn release(&self) {
+        if let Some(gate) = self.shared.gate.lock().unwrap().take() {
+            gate.cancel();
+        }
     }
 
     pub fn deliveries(&self) -> Vec<Delivery> {
@@ -153,6 +167,10 @@ async fn record(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap,
         at: Instant::now(),
     });
     let reply = shared.script.lock().unwrap().pop_front().unwrap_or_else(|| Reply::status(200));
+    let gate = shared.gate.lock().unwrap().clone();
+    if let Some(gate) = gate {
+        gate.cancelled().await;
+    }
     let slowness = *shared.slowness.lock().unwrap();
     if !slowness.is_zero() {
         tokio::time::sleep(slowness).await;
