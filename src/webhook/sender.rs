@@ -40,6 +40,10 @@ const PRUNE_BATCH: i64 = 5000;
 const LEASE_MARGIN: Duration = Duration::from_secs(30);
 /// Most accepted deliveries one statement records.
 const RECORD_BATCH: usize = 512;
+/// Shortest time between claims that new messages (not freed capacity) ask for. Every copy that
+/// ends announces its event; at bulk rates most claims would find every endpoint at its
+/// concurrency limit and cost PostgreSQL a lock and a query for nothing.
+const NEW_MESSAGE_CLAIM_INTERVAL: Duration = Duration::from_millis(5);
 
 /// Delivers webhook messages.
 #[derive(Clone)]
@@ -99,9 +103,11 @@ impl Sender {
     /// response deadline).
     pub async fn run(self, shutdown: CancellationToken) {
         let slots = Arc::new(Semaphore::new(self.slots));
+        // `wake`: a slot or an endpoint's capacity came free; `announced`: new messages.
         let wake = Arc::new(Notify::new());
+        let announced = Arc::new(Notify::new());
         let tasks = TaskTracker::new();
-        tasks.spawn(listen(self.pool.clone(), wake.clone(), shutdown.clone()));
+        tasks.spawn(listen(self.pool.clone(), announced.clone(), shutdown.clone()));
         // Accepted deliveries are recorded in batches by one task: at bulk rates a transaction
         // per delivery would cost PostgreSQL more than the sending.
         let (delivered, recorded) = mpsc::unbounded_channel();
@@ -119,9 +125,18 @@ impl Sender {
                     POLL
                 }
             };
+            let claimed_at = Instant::now();
             tokio::select! {
                 () = shutdown.cancelled() => {}
                 () = wake.notified() => {}
+                () = announced.notified() => {
+                    // Capacity freed meanwhile still claims at once.
+                    let ready = claimed_at + NEW_MESSAGE_CLAIM_INTERVAL;
+                    tokio::select! {
+                        () = wake.notified() => {}
+                        () = tokio::time::sleep_until(ready.min(claimed_at + wait)) => {}
+                    }
+                }
                 () = tokio::time::sleep(wait) => {}
             }
         }
@@ -171,10 +186,10 @@ impl Sender {
             return Ok(POLL);
         }
         let lease = (self.timeout + LEASE_MARGIN).as_secs_f64();
-        let mut tx = self.pool.begin().await?;
-        let claimed = store::claim(&mut tx, free as i64, i64::from(self.per_endpoint), lease).await?;
-        tx.commit().await?;
-        let full = claimed.len() == free;
+        let mut conn = self.pool.acquire().await?;
+        let claimed = store::claim(&mut conn, free as i64, i64::from(self.per_endpoint), lease).await?;
+        drop(conn);
+        let (full, none) = (claimed.len() == free, claimed.is_empty());
         for delivery in claimed {
             let permit = slots.clone().try_acquire_owned().context("a sender slot")?;
             let (sender, wake, delivered) = (self.clone(), wake.clone(), delivered.clone());
@@ -182,6 +197,10 @@ impl Sender {
         }
         if full {
             return Ok(Duration::ZERO);
+        }
+        // Deliveries that end wake the loop again; only an idle sender needs the next due time.
+        if !none {
+            return Ok(POLL);
         }
         let next = store::next_due_in(&self.pool).await?;
         Ok(next.map_or(POLL, |secs| Duration::from_secs_f64(secs.max(0.0)).min(POLL)))
