@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::{JobEvent, handle::EndpointHandle};
 pub use crate::db::jobs::JobFacts;
+use crate::db::jobs::JobRow;
 use crate::domain::{AssetHandle, CompanyHandle, JobHandle};
 
 /// The ids of a job that its events name.
@@ -14,6 +15,18 @@ pub struct JobIds {
     pub job_id: i64,
     pub source_asset_id: i64,
     pub target_asset_id: i64,
+}
+
+impl JobIds {
+    /// The ids `job` carries.
+    pub fn of(job: &JobRow) -> Self {
+        JobIds {
+            company_id: job.company_id,
+            job_id: job.job_id,
+            source_asset_id: job.source_asset_id,
+            target_asset_id: job.target_asset_id,
+        }
+    }
 }
 
 /// Every event type an endpoint can subscribe to.

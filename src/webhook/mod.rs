@@ -54,12 +54,7 @@ pub fn new_msg_key() -> String {
 pub async fn job_finished(tx: &mut PgConnection, job: &JobRow, event: JobEvent) -> sqlx::Result<()> {
     let event_type = event.event_type();
     let facts = db::jobs::facts(&mut *tx, job.job_id).await?;
-    let ids = events::JobIds {
-        company_id: job.company_id,
-        job_id: job.job_id,
-        source_asset_id: job.source_asset_id,
-        target_asset_id: job.target_asset_id,
-    };
+    let ids = events::JobIds::of(job);
     let payload = || events::job_payload(&ids, event, &facts, Utc::now());
     let callback = facts.callback_url.as_deref();
     emit(tx, job.company_id, event_type, payload, callback, Some(job.job_id)).await
@@ -68,12 +63,6 @@ pub async fn job_finished(tx: &mut PgConnection, job: &JobRow, event: JobEvent) 
 /// The `copy.succeeded` event of `job` whose copy `facts` describe, ready for the one-statement
 /// success ([`db::jobs::succeed_at_once`]), which stores it only if an endpoint wants it.
 pub fn success_event(job: &JobRow, facts: &ImageFacts<'_>) -> SuccessEvent {
-    let ids = events::JobIds {
-        company_id: job.company_id,
-        job_id: job.job_id,
-        source_asset_id: job.source_asset_id,
-        target_asset_id: job.target_asset_id,
-    };
     let facts = events::JobFacts {
         state: JobState::Succeeded,
         error_code: None,
@@ -84,7 +73,7 @@ pub fn success_event(job: &JobRow, facts: &ImageFacts<'_>) -> SuccessEvent {
         file_size: Some(facts.file_size as i64),
         format: Some(facts.format.to_string()),
     };
-    let payload = events::job_payload(&ids, JobEvent::Succeeded, &facts, Utc::now());
+    let payload = events::job_payload(&events::JobIds::of(job), JobEvent::Succeeded, &facts, Utc::now());
     SuccessEvent { msg_key: new_msg_key(), payload }
 }
 
