@@ -1,6 +1,8 @@
 //! The sender: takes due deliveries from PostgreSQL, signs and posts them, logs every attempt
 //! and schedules retries. Every process runs one; PostgreSQL arbitrates between them.
 
+mod record;
+
 use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
@@ -15,17 +17,14 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::Instrument;
 
 use super::{
-    AddressPolicy, EndpointHandle, NOTIFY_CHANNEL, Secret, events,
+    AddressPolicy, EndpointHandle, NOTIFY_CHANNEL, Secret,
     guard::{GuardedResolver, Refused},
     signing::signature_header,
 };
 use crate::{
     config::WebhookSettings,
-    db::webhooks::{self as store, AttemptRecord, Claimed, Delivered},
-    domain::{
-        DeliveryTrigger, EndpointKind,
-        schedule::{RetrySchedule, retry_after},
-    },
+    db::webhooks::{self as store, Claimed, Delivered},
+    domain::schedule::{RetrySchedule, retry_after},
 };
 
 /// The sender looks for due deliveries at least this often (lease expiries, missed wake-ups).
@@ -38,8 +37,6 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 const PRUNE_BATCH: i64 = 5000;
 /// How long past the response deadline a sender holds a delivery before another may take it.
 const LEASE_MARGIN: Duration = Duration::from_secs(30);
-/// Most accepted deliveries one statement records.
-const RECORD_BATCH: usize = 512;
 /// Shortest time between claims that new messages (not freed capacity) ask for. Every copy that
 /// ends announces its event; at bulk rates most claims would find every endpoint at its
 /// concurrency limit and cost PostgreSQL a lock and a query for nothing.
@@ -111,7 +108,7 @@ impl Sender {
         // Accepted deliveries are recorded in batches by one task: at bulk rates a transaction
         // per delivery would cost PostgreSQL more than the sending.
         let (delivered, recorded) = mpsc::unbounded_channel();
-        let recorder = tokio::spawn(record_delivered(self.pool.clone(), recorded, wake.clone()));
+        let recorder = tokio::spawn(record::record_delivered(self.pool.clone(), recorded, wake.clone()));
         let mut next_prune = Instant::now();
         while !shutdown.is_cancelled() {
             if self.retention_days > 0.0 && Instant::now() >= next_prune {
@@ -303,107 +300,6 @@ impl Sender {
             }
             Err(e) => Response { error: Some(describe(&e, self.timeout)), ..Response::default() },
         }
-    }
-
-    /// Logs a failed attempt and decides what comes next, in one transaction: a retry on the
-    /// schedule, the message's end, or the endpoint's.
-    async fn record_failure(
-        &self,
-        delivery: &Claimed,
-        response: &Response,
-        elapsed: Duration,
-    ) -> anyhow::Result<()> {
-        let mut tx = self.pool.begin().await?;
-        store::insert_attempt(
-            &mut *tx,
-            &AttemptRecord {
-                delivery_id: delivery.delivery_id,
-                trigger: delivery.trigger,
-                succeeded: false,
-                response_status: response.status.map(|s| s.as_u16()),
-                response_excerpt: response.excerpt.as_deref(),
-                error: response.error.as_deref(),
-                duration_ms: elapsed.as_millis().min(i32::MAX as u128) as i32,
-            },
-        )
-        .await?;
-        let is_endpoint = delivery.kind == EndpointKind::Endpoint;
-        let gone = response.status == Some(StatusCode::GONE);
-        let disable_asked = response.control.as_deref() == Some("disable");
-        let scheduled = delivery.trigger == DeliveryTrigger::Scheduled;
-        let mut retry_in = None;
-        if is_endpoint && (gone || disable_asked) {
-            let reason =
-                if gone { "the endpoint answered 410 Gone" } else { "the endpoint asked to be disabled" };
-            store::set_enabled(&mut *tx, delivery.endpoint_id, false, Some(reason)).await?;
-            tracing::warn!(status = ?response.status, reason, "webhook endpoint disabled at its own request");
-        } else {
-            let abort = gone || response.control.as_deref() == Some("abort-message");
-            if scheduled && !abort {
-                retry_in = self.next_delay(delivery, response);
-                if retry_in.is_none() {
-                    tracing::warn!("webhook message failed: every scheduled attempt failed");
-                }
-            }
-            if let Some(disabled) =
-                store::endpoint_failed(&mut tx, delivery.endpoint_id, self.disable_after.as_secs_f64())
-                    .await?
-            {
-                let reason = disabled.disabled_reason.clone().unwrap_or_default();
-                tracing::warn!(reason, "webhook endpoint disabled after failing continuously");
-                let handle = EndpointHandle(disabled.endpoint_id);
-                let url = disabled.url.as_deref();
-                let payload = || events::endpoint_disabled_payload(handle, url, &reason, Utc::now());
-                super::emit(&mut tx, disabled.company_id, "endpoint.disabled", payload, None, None).await?;
-            }
-        }
-        if store::finish_failed(&mut *tx, delivery.delivery_id, retry_in, scheduled).await? {
-            tx.commit().await?;
-            tracing::info!(
-                status = response.status.map(|s| s.as_u16()),
-                error = response.error.as_deref(),
-                elapsed_ms = elapsed.as_millis() as u64,
-                retry_in_s = retry_in,
-                "webhook attempt"
-            );
-        } else {
-            tracing::warn!("webhook delivery was taken over by another sender; attempt not recorded");
-        }
-        Ok(())
-    }
-
-    /// The wait before the next scheduled attempt, stretched to what `Retry-After` asks on a
-    /// 429 or 503; `None` when the schedule is exhausted.
-    fn next_delay(&self, delivery: &Claimed, response: &Response) -> Option<f64> {
-        let failed = usize::try_from(delivery.scheduled_steps).unwrap_or(0) + 1;
-        let mut delay = self.schedule.delay_after(failed, rand::random())?;
-        let slow_down =
-            matches!(response.status, Some(StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE));
-        if let (true, Some(asked)) = (slow_down, response.retry_after) {
-            delay = delay.max(asked);
-        }
-        Some(delay.as_secs_f64())
-    }
-}
-
-/// Records accepted deliveries, as many per statement as have arrived meanwhile, until every
-/// delivery task has ended; wakes the dispatcher after each batch.
-async fn record_delivered(pool: PgPool, mut accepted: mpsc::UnboundedReceiver<Delivered>, wake: Arc<Notify>) {
-    let mut batch = Vec::with_capacity(RECORD_BATCH);
-    while accepted.recv_many(&mut batch, RECORD_BATCH).await > 0 {
-        match store::finish_delivered(&pool, &batch).await {
-            Ok(held) if held < batch.len() as u64 => tracing::warn!(
-                taken_over = batch.len() as u64 - held,
-                "webhook deliveries were taken over by another sender; their attempts not recorded"
-            ),
-            Ok(_) => {}
-            // Their leases run out and they are sent again: receivers dedupe on webhook-id.
-            Err(e) => {
-                tracing::warn!(error = %e, deliveries = batch.len(), "recording webhook attempts failed")
-            }
-        }
-        batch.clear();
-        wake.notify_one();
     }
 }
 
