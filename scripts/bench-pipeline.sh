@@ -33,18 +33,9 @@ if ! { echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null; then
   echo "note: could not drop the page cache (not root): back-to-back runs will read slower" >&2
 fi
 
-"$bin" run >"$work/run.log" 2>&1 &
-run_pid=$!
-cleanup() {
-  kill "$run_pid" 2>/dev/null && wait "$run_pid" 2>/dev/null
-  psql -h 127.0.0.1 -U postgres -qc "drop database if exists \"$db\" with (force)" >/dev/null 2>&1 || true
-  rabbitmqctl list_queues -q name 2>/dev/null | grep "^bench-$$\." \
-    | while read -r q; do rabbitmqctl delete_queue -q "$q" >/dev/null 2>&1 || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-for _ in $(seq 120); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.5; done
-curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/run.log" >&2; exit 1; }
+# shellcheck source=scripts/lib/bench-server.sh
+source "$here/scripts/lib/bench-server.sh"
+start_server "$bin"
 
 ticks() { # clock ticks of user + system time of the given pids (children already reaped included)
   local sum=0 pid f

@@ -30,18 +30,9 @@ export IPSCOPY_WEBHOOK_ALLOWED_NETWORKS=127.0.0.1/32
 export RUST_LOG="${RUST_LOG:-warn}"
 mkdir -p "$IPSCOPY_DATA_DIR"
 
-"$bin" run >"$work/run.log" 2>&1 &
-run_pid=$!
-cleanup() {
-  kill "$run_pid" 2>/dev/null && wait "$run_pid" 2>/dev/null
-  psql -h 127.0.0.1 -U postgres -qc "drop database if exists \"$db\" with (force)" >/dev/null 2>&1 || true
-  rabbitmqctl list_queues -q name 2>/dev/null | grep "^whbench-$$\." \
-    | while read -r q; do rabbitmqctl delete_queue -q "$q" >/dev/null 2>&1 || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-for _ in $(seq 120); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.5; done
-curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/run.log" >&2; exit 1; }
+# shellcheck source=scripts/lib/bench-server.sh
+source "$here/scripts/lib/bench-server.sh"
+start_server "$bin"
 
 bench() { # NAME ARGS...: one `ipscopy bench`, its figures kept in $work/NAME.out
   local name=$1

@@ -105,10 +105,11 @@ impl Sender {
         let announced = Arc::new(Notify::new());
         let tasks = TaskTracker::new();
         tasks.spawn(listen(self.pool.clone(), announced.clone(), shutdown.clone()));
-        // Accepted deliveries are recorded in batches by one task: at bulk rates a transaction
-        // per delivery would cost PostgreSQL more than the sending.
-        let (delivered, recorded) = mpsc::unbounded_channel();
-        let recorder = tokio::spawn(record::record_delivered(self.pool.clone(), recorded, wake.clone()));
+        // Accepted deliveries come back here and are recorded in batches, one statement each
+        // (a transaction per delivery would cost PostgreSQL more than the sending), by this
+        // loop itself, which then claims for the capacity they freed without another hop.
+        let (delivered, mut accepted) = mpsc::unbounded_channel();
+        let mut batch = Vec::with_capacity(record::BATCH);
         let mut next_prune = Instant::now();
         while !shutdown.is_cancelled() {
             if self.retention_days > 0.0 && Instant::now() >= next_prune {
@@ -125,11 +126,13 @@ impl Sender {
             let claimed_at = Instant::now();
             tokio::select! {
                 () = shutdown.cancelled() => {}
+                _ = accepted.recv_many(&mut batch, record::BATCH) => record::delivered(&self.pool, &mut batch).await,
                 () = wake.notified() => {}
                 () = announced.notified() => {
                     // Capacity freed meanwhile still claims at once.
                     let ready = claimed_at + NEW_MESSAGE_CLAIM_INTERVAL;
                     tokio::select! {
+                        _ = accepted.recv_many(&mut batch, record::BATCH) => record::delivered(&self.pool, &mut batch).await,
                         () = wake.notified() => {}
                         () = tokio::time::sleep_until(ready.min(claimed_at + wait)) => {}
                     }
@@ -138,12 +141,13 @@ impl Sender {
             }
         }
         tasks.close();
-        tasks.wait().await;
-        // Every delivery task has ended and dropped its handle: the recorder drains and stops.
+        // Deliveries in flight finish and report; once the last has ended (and dropped its
+        // handle) the channel closes and every accepted one is recorded.
         drop(delivered);
-        if let Err(e) = recorder.await {
-            tracing::error!(error = %e, "the webhook recorder failed");
+        while accepted.recv_many(&mut batch, record::BATCH).await > 0 {
+            record::delivered(&self.pool, &mut batch).await;
         }
+        tasks.wait().await;
         tracing::info!("webhook sender stopped");
     }
 
@@ -235,11 +239,10 @@ impl Sender {
                     response_excerpt: response.excerpt.unwrap_or_default(),
                     duration_ms: elapsed.as_millis().min(i32::MAX as u128) as i32,
                 };
-                // The recorder wakes the dispatcher once the endpoint's capacity is free again.
-                if delivered.send(accepted).is_ok() {
-                    return;
-                }
-                tracing::warn!("webhook recorder gone; the delivery's lease runs out and it is sent again");
+                // The dispatch loop records it with others, then claims for the freed capacity.
+                // It outlives every delivery task, so the send only fails if it panicked; the
+                // lease then runs out and the delivery is sent again.
+                let _ = delivered.send(accepted);
                 return;
             }
             if let Err(e) = self.record_failure(&delivery, &response, elapsed).await {

@@ -1,12 +1,11 @@
 //! What the sender writes after an attempt: accepted deliveries in batches, a failure with
 //! what comes next (a retry, the message's end, or the endpoint's).
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use chrono::Utc;
 use reqwest::StatusCode;
 use sqlx::PgPool;
-use tokio::sync::{Notify, mpsc};
 
 use super::{Response, Sender};
 use crate::{
@@ -16,7 +15,7 @@ use crate::{
 };
 
 /// Most accepted deliveries one statement records.
-const RECORD_BATCH: usize = 512;
+pub(super) const BATCH: usize = 512;
 
 impl Sender {
     /// Logs a failed attempt and decides what comes next, in one transaction: a retry on the
@@ -101,27 +100,16 @@ impl Sender {
     }
 }
 
-/// Records accepted deliveries, as many per statement as have arrived meanwhile, until every
-/// delivery task has ended; wakes the dispatcher after each batch.
-pub(super) async fn record_delivered(
-    pool: PgPool,
-    mut accepted: mpsc::UnboundedReceiver<Delivered>,
-    wake: Arc<Notify>,
-) {
-    let mut batch = Vec::with_capacity(RECORD_BATCH);
-    while accepted.recv_many(&mut batch, RECORD_BATCH).await > 0 {
-        match store::finish_delivered(&pool, &batch).await {
-            Ok(held) if held < batch.len() as u64 => tracing::warn!(
-                taken_over = batch.len() as u64 - held,
-                "webhook deliveries were taken over by another sender; their attempts not recorded"
-            ),
-            Ok(_) => {}
-            // Their leases run out and they are sent again: receivers dedupe on webhook-id.
-            Err(e) => {
-                tracing::warn!(error = %e, deliveries = batch.len(), "recording webhook attempts failed")
-            }
-        }
-        batch.clear();
-        wake.notify_one();
+/// Records a batch of accepted deliveries in one statement and empties it.
+pub(super) async fn delivered(pool: &PgPool, batch: &mut Vec<Delivered>) {
+    match store::finish_delivered(pool, batch).await {
+        Ok(held) if held < batch.len() as u64 => tracing::warn!(
+            taken_over = batch.len() as u64 - held,
+            "webhook deliveries were taken over by another sender; their attempts not recorded"
+        ),
+        Ok(_) => {}
+        // Their leases run out and they are sent again: receivers dedupe on webhook-id.
+        Err(e) => tracing::warn!(error = %e, deliveries = batch.len(), "recording webhook attempts failed"),
     }
+    batch.clear();
 }

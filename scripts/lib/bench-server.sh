@@ -1,0 +1,22 @@
+# shellcheck shell=bash
+# The `ipscopy run` a benchmark script measures, sourced by bench-pipeline.sh and
+# bench-webhooks.sh: started on the script's own database ($db), queue prefix
+# ($IPSCOPY_QUEUE_PREFIX) and work directory ($work), ready on $port when start_server returns,
+# and removed with all of them when the script exits. Sets run_pid.
+
+start_server() { # BINARY
+  "$1" run >"$work/run.log" 2>&1 &
+  run_pid=$!
+  trap stop_server EXIT
+  for _ in $(seq 120); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && return; sleep 0.5; done
+  cat "$work/run.log" >&2
+  exit 1
+}
+
+stop_server() {
+  kill "$run_pid" 2>/dev/null && wait "$run_pid" 2>/dev/null
+  psql -h 127.0.0.1 -U postgres -qc "drop database if exists \"$db\" with (force)" >/dev/null 2>&1 || true
+  rabbitmqctl list_queues -q name 2>/dev/null | grep "^$IPSCOPY_QUEUE_PREFIX\." \
+    | while read -r q; do rabbitmqctl delete_queue -q "$q" >/dev/null 2>&1 || true; done
+  rm -rf "$work"
+}
