@@ -16,7 +16,8 @@ start_server() { # BINARY
 stop_server() {
   kill "$run_pid" 2>/dev/null && wait "$run_pid" 2>/dev/null
   psql -h 127.0.0.1 -U postgres -qc "drop database if exists \"$db\" with (force)" >/dev/null 2>&1 || true
+  # rabbitmqctl reads its stdin: without </dev/null the first delete eats the rest of the list.
   rabbitmqctl list_queues -q name 2>/dev/null | grep "^$IPSCOPY_QUEUE_PREFIX\." \
-    | while read -r q; do rabbitmqctl delete_queue -q "$q" >/dev/null 2>&1 || true; done
+    | while read -r q; do rabbitmqctl delete_queue -q "$q" </dev/null >/dev/null 2>&1 || true; done
   rm -rf "$work"
 }
