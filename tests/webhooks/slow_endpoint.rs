@@ -17,8 +17,14 @@ const COPIES: usize = 40;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_endpoint_does_not_delay_another_endpoints_deliveries() {
-    // A held answer must not time out and use up the retry schedule before it is released.
-    let app = spawn_webhook_app(|s| s.webhook.webhook_timeout_secs = 120.0).await;
+    let app = spawn_webhook_app(|s| {
+        // A held answer must not time out and use up the retry schedule before it is released.
+        s.webhook.webhook_timeout_secs = 120.0;
+        // Slots for two endpoints' concurrency (4 each): the slow endpoint's requests in flight
+        // and the ones claimed behind them would fill every slot if waiting ones held one.
+        s.webhook.webhook_senders = 8;
+    })
+    .await;
     let (fast, slow) = (Receiver::start().await, Receiver::start().await);
     slow.answer_after(Duration::from_secs(1));
     // Held until the fast receiver has everything: the test then compares the order of events,

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, Row};
+use uuid::Uuid;
 
 use crate::domain::{DeliveryState, DeliveryTrigger, EndpointKind};
 
@@ -72,24 +73,28 @@ pub struct Claimed {
     pub payload: String,
 }
 
-/// Takes up to `limit` due deliveries for `lease_secs`, at most `per_endpoint` in flight per
-/// endpoint across every sender, each endpoint's oldest first. Each endpoint's backlog is read
-/// through its own index range, so a claim costs the same with ten or a hundred thousand
-/// deliveries waiting.
+/// Takes up to `limit` due deliveries for `lease_secs` for the sender `me`, each endpoint's
+/// oldest first and the endpoints in turn (every endpoint's first, then every second, …, so a
+/// backlog of one cannot take every free slot), at most `per_endpoint` held per endpoint. An endpoint whose deliveries another
+/// sender holds is left to that sender, so one sender at a time holds an endpoint: it may hold
+/// more than it sends at once (see `Sender`), and the endpoint's concurrency still holds across
+/// every process. Each endpoint's backlog is read through its own index range, so a claim costs
+/// the same with ten or a hundred thousand deliveries waiting.
 ///
 /// Claims are serialised by an advisory lock so two senders cannot both see an endpoint idle
-/// and overshoot its limit. The lock and the claim go as one simple-query message, which
-/// PostgreSQL runs as one implicit transaction (the claim reads with a snapshot taken after
-/// the lock), in one round trip instead of four: under load the sender's cycle is mostly round
-/// trips. Simple queries take no parameters, so the three numbers are written into the text,
+/// and take it. The lock and the claim go as one simple-query message, which PostgreSQL runs
+/// as one implicit transaction (the claim reads with a snapshot taken after the lock), in one
+/// round trip instead of four: under load the sender's cycle is mostly round trips. Simple
+/// queries take no parameters, so the numbers and the sender's id are written into the text,
 /// and this is the one query the macros cannot check: every webhook test runs it.
 pub async fn claim(
     db: &mut PgConnection,
+    me: Uuid,
     limit: i64,
     per_endpoint: i64,
     lease_secs: f64,
 ) -> sqlx::Result<Vec<Claimed>> {
-    let sql = claim_sql(limit, per_endpoint, lease_secs);
+    let sql = claim_sql(me, limit, per_endpoint, lease_secs);
     let rows = sqlx::Executor::fetch_all(&mut *db, sql.as_str()).await?;
     rows.iter()
         // The lock's own row has one column.
@@ -111,25 +116,30 @@ pub async fn claim(
         .collect()
 }
 
-fn claim_sql(limit: i64, per_endpoint: i64, lease_secs: f64) -> String {
+fn claim_sql(me: Uuid, limit: i64, per_endpoint: i64, lease_secs: f64) -> String {
     format!(
         "select pg_advisory_xact_lock(hashtext('ipscopy.webhook.claim'));
          with picked as (
              select due.delivery_id from webhook_endpoints e
              cross join lateral (
-                 select count(*) as n from webhook_deliveries s
+                 select count(*) filter (where s.locked_by = '{me}') as mine,
+                        count(*) filter (where s.locked_by is distinct from '{me}') as theirs
+                 from webhook_deliveries s
                  where s.endpoint_id = e.endpoint_id and s.state = 'sending' and s.locked_until >= now()) busy
              cross join lateral (
-                 select d.delivery_id, d.next_attempt_at from webhook_deliveries d
+                 select d.delivery_id, d.next_attempt_at,
+                        row_number() over (order by d.next_attempt_at, d.delivery_id) as rank
+                 from webhook_deliveries d
                  where d.endpoint_id = e.endpoint_id and d.next_attempt_at <= now()
                    and (d.state = 'pending' or (d.state = 'sending' and d.locked_until < now()))
                  order by d.next_attempt_at, d.delivery_id
-                 limit greatest({per_endpoint} - busy.n, 0)) due
+                 limit case when busy.theirs > 0 then 0 else greatest({per_endpoint} - busy.mine, 0) end) due
              where e.state = 'enabled'
-             order by due.next_attempt_at, due.delivery_id limit {limit}
+             order by due.rank, due.next_attempt_at, due.delivery_id limit {limit}
          )
          update webhook_deliveries d
-            set state = 'sending', locked_until = now() + make_interval(secs => {lease_secs:.3}), updated_at = now()
+            set state = 'sending', locked_by = '{me}', locked_until = now() + make_interval(secs => {lease_secs:.3}),
+                updated_at = now()
            from picked, webhook_endpoints e, webhook_messages m
           where d.delivery_id = picked.delivery_id and e.endpoint_id = d.endpoint_id and m.message_id = d.message_id
          returning d.delivery_id, d.endpoint_id, e.kind, coalesce(d.url, e.url) as url, d.trigger,

@@ -3,14 +3,18 @@
 
 mod record;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use anyhow::Context;
 use chrono::Utc;
 use reqwest::{StatusCode, header};
 use sqlx::{PgPool, postgres::PgListener};
 use tokio::{
-    sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc},
+    sync::{Notify, Semaphore, mpsc},
     time::Instant,
 };
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
@@ -43,8 +47,16 @@ const LEASE_MARGIN: Duration = Duration::from_secs(30);
 const NEW_MESSAGE_CLAIM_INTERVAL: Duration = Duration::from_millis(5);
 
 /// Delivers webhook messages.
+///
+/// A sender holds up to twice an endpoint's concurrency of its deliveries and posts at most the
+/// concurrency at once (the endpoint's gate): the next ones are claimed while the current ones
+/// are in flight, so an answer is followed by the next request without a wait on PostgreSQL.
 #[derive(Clone)]
 pub struct Sender {
+    /// This sender, as the holder of the deliveries it claims.
+    id: uuid::Uuid,
+    /// Each endpoint's in-flight requests from this sender, at most `per_endpoint`.
+    gates: Arc<Mutex<HashMap<i64, Arc<Semaphore>>>>,
     pool: PgPool,
     client: reqwest::Client,
     policy: AddressPolicy,
@@ -84,6 +96,8 @@ impl Sender {
             .build()
             .context("building the webhook HTTP client")?;
         Ok(Self {
+            id: uuid::Uuid::new_v4(),
+            gates: Arc::default(),
             pool,
             client,
             policy,
@@ -186,15 +200,17 @@ impl Sender {
         if free == 0 {
             return Ok(POLL);
         }
-        let lease = (self.timeout + LEASE_MARGIN).as_secs_f64();
+        // A delivery claimed ahead waits for at most one answer of each request in flight.
+        let lease = (self.timeout * 2 + LEASE_MARGIN).as_secs_f64();
+        let held = 2 * i64::from(self.per_endpoint);
         let mut conn = self.pool.acquire().await?;
-        let claimed = store::claim(&mut conn, free as i64, i64::from(self.per_endpoint), lease).await?;
+        let claimed = store::claim(&mut conn, self.id, free as i64, held, lease).await?;
         drop(conn);
         let (full, none) = (claimed.len() == free, claimed.is_empty());
         for delivery in claimed {
-            let permit = slots.clone().try_acquire_owned().context("a sender slot")?;
-            let (sender, wake, delivered) = (self.clone(), wake.clone(), delivered.clone());
-            tasks.spawn(async move { sender.deliver(delivery, permit, wake, delivered).await });
+            let (sender, slots, wake, delivered) =
+                (self.clone(), slots.clone(), wake.clone(), delivered.clone());
+            tasks.spawn(async move { sender.deliver(delivery, slots, wake, delivered).await });
         }
         if full {
             return Ok(Duration::ZERO);
@@ -210,7 +226,7 @@ impl Sender {
     async fn deliver(
         self,
         delivery: Claimed,
-        _permit: OwnedSemaphorePermit,
+        slots: Arc<Semaphore>,
         wake: Arc<Notify>,
         delivered: mpsc::UnboundedSender<Delivered>,
     ) {
@@ -221,6 +237,12 @@ impl Sender {
             trigger = %delivery.trigger,
         );
         async {
+            // The endpoint's place first, then the process's: a delivery claimed ahead waits
+            // for its endpoint without holding a slot another endpoint could use. Neither
+            // semaphore is ever closed.
+            let gate = self.gate(delivery.endpoint_id);
+            let Ok(_endpoint_place) = gate.acquire_owned().await else { return };
+            let Ok(_slot) = slots.acquire_owned().await else { return };
             let started = Instant::now();
             let response = self.post(&delivery).await;
             let elapsed = started.elapsed();
@@ -254,6 +276,13 @@ impl Sender {
         }
         .instrument(span)
         .await;
+    }
+
+    /// The endpoint's gate: its concurrency, for this sender's requests.
+    fn gate(&self, endpoint_id: i64) -> Arc<Semaphore> {
+        let mut gates = self.gates.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let per_endpoint = self.per_endpoint as usize;
+        gates.entry(endpoint_id).or_insert_with(|| Arc::new(Semaphore::new(per_endpoint))).clone()
     }
 
     /// One signed POST.
