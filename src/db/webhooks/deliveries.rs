@@ -75,10 +75,10 @@ pub struct Claimed {
 
 /// Takes up to `limit` due deliveries for `lease_secs` for the sender `me`, each endpoint's
 /// oldest first and the endpoints in turn (every endpoint's first, then every second, …, so a
-/// backlog of one cannot take every free slot), at most `per_endpoint` held per endpoint. An endpoint whose deliveries another
-/// sender holds is left to that sender, so one sender at a time holds an endpoint: it may hold
-/// more than it sends at once (see `Sender`), and the endpoint's concurrency still holds across
-/// every process. Each endpoint's backlog is read through its own index range, so a claim costs
+/// backlog of one cannot take every free slot), at most `per_endpoint` held per endpoint. An
+/// endpoint whose deliveries another sender holds is left to that sender, so one sender at a
+/// time holds an endpoint: it may hold more than it sends at once (see `Sender`), and the
+/// endpoint's concurrency still holds across every process. Each endpoint's backlog is read through its own index range, so a claim costs
 /// the same with ten or a hundred thousand deliveries waiting.
 ///
 /// Claims are serialised by an advisory lock so two senders cannot both see an endpoint idle
@@ -159,10 +159,14 @@ pub struct Delivered {
     pub duration_ms: i32,
 }
 
-/// Ends every delivery of `delivered` that this sender still holds as succeeded, logs its
+/// Ends every delivery of `delivered` that the sender `me` still holds as succeeded, logs its
 /// attempt and clears its endpoint's failing streak, in one statement; returns how many it
 /// still held (the rest were taken over by another sender, whose attempt counts instead).
-pub async fn finish_delivered(db: impl PgExecutor<'_>, delivered: &[Delivered]) -> sqlx::Result<u64> {
+pub async fn finish_delivered(
+    db: impl PgExecutor<'_>,
+    me: Uuid,
+    delivered: &[Delivered],
+) -> sqlx::Result<u64> {
     let ids: Vec<i64> = delivered.iter().map(|d| d.delivery_id).collect();
     let triggers: Vec<String> = delivered.iter().map(|d| d.trigger.to_string()).collect();
     let statuses: Vec<i32> = delivered.iter().map(|d| i32::from(d.response_status)).collect();
@@ -177,7 +181,7 @@ pub async fn finish_delivered(db: impl PgExecutor<'_>, delivered: &[Delivered]) 
                 set state = 'succeeded', next_attempt_at = null, trigger = 'scheduled', attempts = attempts + 1,
                     locked_until = null, updated_at = now()
                from outcome o
-              where d.delivery_id = o.delivery_id and d.state = 'sending'
+              where d.delivery_id = o.delivery_id and d.state = 'sending' and d.locked_by = $6
              returning d.delivery_id, d.endpoint_id),
          logged as (
              insert into webhook_attempts
@@ -192,7 +196,8 @@ pub async fn finish_delivered(db: impl PgExecutor<'_>, delivered: &[Delivered]) 
         &triggers,
         &statuses,
         &excerpts,
-        &durations
+        &durations,
+        me
     )
     .fetch_one(db)
     .await?;
@@ -212,11 +217,12 @@ pub async fn next_due_in(db: impl PgExecutor<'_>) -> sqlx::Result<Option<f64>> {
     .await
 }
 
-/// Ends the sender's hold on a delivery whose attempt failed: with `retry_in_secs` it is
+/// Ends the sender `me`'s hold on a delivery whose attempt failed: with `retry_in_secs` it is
 /// pending again, due after that long, otherwise it has failed. False if another sender took
 /// it over meanwhile.
 pub async fn finish_failed(
     db: impl PgExecutor<'_>,
+    me: Uuid,
     delivery_id: i64,
     retry_in_secs: Option<f64>,
     scheduled_step: bool,
@@ -228,10 +234,11 @@ pub async fn finish_failed(
                 trigger = 'scheduled', attempts = attempts + 1,
                 scheduled_steps = scheduled_steps + case when $3 then 1 else 0 end,
                 locked_until = null, updated_at = now()
-          where delivery_id = $1 and state = 'sending'",
+          where delivery_id = $1 and state = 'sending' and locked_by = $4",
         delivery_id,
         retry_in_secs,
-        scheduled_step
+        scheduled_step,
+        me
     )
     .execute(db)
     .await?;

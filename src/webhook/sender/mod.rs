@@ -14,7 +14,7 @@ use chrono::Utc;
 use reqwest::{StatusCode, header};
 use sqlx::{PgPool, postgres::PgListener};
 use tokio::{
-    sync::{Notify, Semaphore, mpsc},
+    sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc},
     time::Instant,
 };
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
@@ -39,7 +39,9 @@ const EXCERPT_BYTES: usize = 1024;
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Messages deleted per statement, so pruning never holds long locks.
 const PRUNE_BATCH: i64 = 5000;
-/// How long past the response deadline a sender holds a delivery before another may take it.
+/// How long past the longest a claimed delivery can take (three response deadlines: its turn at
+/// the endpoint's gate, its turn at a slot, its own request) a sender holds it before another
+/// may take it.
 const LEASE_MARGIN: Duration = Duration::from_secs(30);
 /// Shortest time between claims that new messages (not freed capacity) ask for. Every copy that
 /// ends announces its event; at bulk rates most claims would find every endpoint at its
@@ -113,7 +115,10 @@ impl Sender {
     /// Runs until `shutdown`, then lets in-flight deliveries finish (each is bounded by the
     /// response deadline).
     pub async fn run(self, shutdown: CancellationToken) {
+        // `slots`: requests in flight; `holds`: deliveries claimed and not yet ended, the ones
+        // in flight and the ones claimed ahead behind them, so claiming ahead stays bounded.
         let slots = Arc::new(Semaphore::new(self.slots));
+        let holds = Arc::new(Semaphore::new(2 * self.slots));
         // `wake`: a slot or an endpoint's capacity came free; `announced`: new messages.
         let wake = Arc::new(Notify::new());
         let announced = Arc::new(Notify::new());
@@ -130,7 +135,7 @@ impl Sender {
                 next_prune = Instant::now() + PRUNE_EVERY;
                 self.prune().await;
             }
-            let wait = match self.dispatch(&slots, &wake, &tasks, &delivered).await {
+            let wait = match self.dispatch(&holds, &slots, &wake, &tasks, &delivered).await {
                 Ok(wait) => wait,
                 Err(e) => {
                     tracing::warn!(error = format!("{e:#}"), "webhook sender could not read its queue");
@@ -140,13 +145,13 @@ impl Sender {
             let claimed_at = Instant::now();
             tokio::select! {
                 () = shutdown.cancelled() => {}
-                _ = accepted.recv_many(&mut batch, record::BATCH) => record::delivered(&self.pool, &mut batch).await,
+                _ = accepted.recv_many(&mut batch, record::BATCH) => record::delivered(&self.pool, self.id, &mut batch).await,
                 () = wake.notified() => {}
                 () = announced.notified() => {
                     // Capacity freed meanwhile still claims at once.
                     let ready = claimed_at + NEW_MESSAGE_CLAIM_INTERVAL;
                     tokio::select! {
-                        _ = accepted.recv_many(&mut batch, record::BATCH) => record::delivered(&self.pool, &mut batch).await,
+                        _ = accepted.recv_many(&mut batch, record::BATCH) => record::delivered(&self.pool, self.id, &mut batch).await,
                         () = wake.notified() => {}
                         () = tokio::time::sleep_until(ready.min(claimed_at + wait)) => {}
                     }
@@ -159,7 +164,7 @@ impl Sender {
         // handle) the channel closes and every accepted one is recorded.
         drop(delivered);
         while accepted.recv_many(&mut batch, record::BATCH).await > 0 {
-            record::delivered(&self.pool, &mut batch).await;
+            record::delivered(&self.pool, self.id, &mut batch).await;
         }
         tasks.wait().await;
         tracing::info!("webhook sender stopped");
@@ -187,30 +192,33 @@ impl Sender {
         }
     }
 
-    /// Claims what the free slots can take and starts it; returns how long to wait before
+    /// Claims what the free holds can take and starts it; returns how long to wait before
     /// looking again.
     async fn dispatch(
         &self,
+        holds: &Arc<Semaphore>,
         slots: &Arc<Semaphore>,
         wake: &Arc<Notify>,
         tasks: &TaskTracker,
         delivered: &mpsc::UnboundedSender<Delivered>,
     ) -> anyhow::Result<Duration> {
-        let free = slots.available_permits();
+        let free = holds.available_permits();
         if free == 0 {
             return Ok(POLL);
         }
-        // A delivery claimed ahead waits for at most one answer of each request in flight.
-        let lease = (self.timeout * 2 + LEASE_MARGIN).as_secs_f64();
-        let held = 2 * i64::from(self.per_endpoint);
+        // A delivery claimed ahead waits for at most one answer ahead of it at its endpoint's
+        // gate (half its endpoint's holds send) and one at the slots (half the holds do).
+        let lease = (self.timeout * 3 + LEASE_MARGIN).as_secs_f64();
+        let per_endpoint_held = 2 * i64::from(self.per_endpoint);
         let mut conn = self.pool.acquire().await?;
-        let claimed = store::claim(&mut conn, self.id, free as i64, held, lease).await?;
+        let claimed = store::claim(&mut conn, self.id, free as i64, per_endpoint_held, lease).await?;
         drop(conn);
         let (full, none) = (claimed.len() == free, claimed.is_empty());
         for delivery in claimed {
+            let hold = holds.clone().try_acquire_owned().context("a sender hold")?;
             let (sender, slots, wake, delivered) =
                 (self.clone(), slots.clone(), wake.clone(), delivered.clone());
-            tasks.spawn(async move { sender.deliver(delivery, slots, wake, delivered).await });
+            tasks.spawn(async move { sender.deliver(delivery, hold, slots, wake, delivered).await });
         }
         if full {
             return Ok(Duration::ZERO);
@@ -226,6 +234,7 @@ impl Sender {
     async fn deliver(
         self,
         delivery: Claimed,
+        _hold: OwnedSemaphorePermit,
         slots: Arc<Semaphore>,
         wake: Arc<Notify>,
         delivered: mpsc::UnboundedSender<Delivered>,

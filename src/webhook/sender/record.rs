@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use reqwest::StatusCode;
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use super::{Response, Sender};
 use crate::{
@@ -71,7 +72,7 @@ impl Sender {
                     .await?;
             }
         }
-        if store::finish_failed(&mut *tx, delivery.delivery_id, retry_in, scheduled).await? {
+        if store::finish_failed(&mut *tx, self.id, delivery.delivery_id, retry_in, scheduled).await? {
             tx.commit().await?;
             tracing::info!(
                 status = response.status.map(|s| s.as_u16()),
@@ -101,8 +102,8 @@ impl Sender {
 }
 
 /// Records a batch of accepted deliveries in one statement and empties it.
-pub(super) async fn delivered(pool: &PgPool, batch: &mut Vec<Delivered>) {
-    match store::finish_delivered(pool, batch).await {
+pub(super) async fn delivered(pool: &PgPool, me: Uuid, batch: &mut Vec<Delivered>) {
+    match store::finish_delivered(pool, me, batch).await {
         Ok(held) if held < batch.len() as u64 => tracing::warn!(
             taken_over = batch.len() as u64 - held,
             "webhook deliveries were taken over by another sender; their attempts not recorded"
