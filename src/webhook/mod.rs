@@ -49,6 +49,12 @@ pub fn new_msg_key() -> String {
     format!("msg_{}", uuid::Uuid::new_v4().simple())
 }
 
+/// Whether `text` has the shape of a `webhook-id` we issue: anything else names no message, and
+/// is not worth a query (text with a NUL byte would not even reach PostgreSQL).
+pub fn is_msg_key(text: &str) -> bool {
+    text.strip_prefix("msg_").is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// Records the event of a job that just reached a final state, inside the caller's
 /// transaction, so no finished job misses its event (see [`emit`]).
 pub async fn job_finished(tx: &mut PgConnection, job: &JobRow, event: JobEvent) -> sqlx::Result<()> {

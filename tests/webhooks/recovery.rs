@@ -97,6 +97,13 @@ async fn a_resend_delivers_the_same_message_again_and_is_logged_as_manual() {
         .post_json(404, &format!("/v1/webhooks/{}/messages/msg_nope/resend", encode(&webhook)), &json!({}))
         .await;
     assert_eq!(unknown["code"], 30001, "{unknown}");
+    // Ids that could never be ours (schemathesis sent one with a NUL byte, which PostgreSQL refuses
+    // to compare) name no message, like any other unknown id.
+    let nul = "msg%00x";
+    let none = webhook_log(&app, &webhook, &format!("attempts?messageId={nul}")).await;
+    assert_eq!(none["attempts"], json!([]), "{none}");
+    let path = format!("/v1/webhooks/{}/messages/{nul}/resend", encode(&webhook));
+    assert_eq!(app.post_json(404, &path, &json!({})).await["code"], 30001);
     app.stop().await;
 }
 

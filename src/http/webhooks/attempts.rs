@@ -71,8 +71,10 @@ pub(super) async fn attempts(
     Query(query): Query<LogQuery>,
 ) -> Result<Json<AttemptsOut>, ApiError> {
     let row = endpoint(&state, &caller, &handle, Access::Read).await?;
-    let rows =
-        store::list_attempts(&state.pool, row.endpoint_id, query.message_id.as_deref(), limit(&query)?)
-            .await?;
+    let limit = limit(&query)?;
+    let rows = match query.message_id.as_deref() {
+        Some(id) if !crate::webhook::is_msg_key(id) => Vec::new(),
+        message_id => store::list_attempts(&state.pool, row.endpoint_id, message_id, limit).await?,
+    };
     Ok(Json(AttemptsOut { attempts: rows.into_iter().map(AttemptOut::from).collect() }))
 }

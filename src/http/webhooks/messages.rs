@@ -91,10 +91,15 @@ pub(super) async fn resend(
     Path((handle, message_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let row = endpoint(&state, &caller, &handle, Access::Write).await?;
-    let mut tx = state.pool.begin().await?;
-    let outcome = store::resend(&mut tx, row.endpoint_id, &message_id).await?;
-    crate::webhook::notify(&mut tx).await?;
-    tx.commit().await?;
+    let outcome = if crate::webhook::is_msg_key(&message_id) {
+        let mut tx = state.pool.begin().await?;
+        let outcome = store::resend(&mut tx, row.endpoint_id, &message_id).await?;
+        crate::webhook::notify(&mut tx).await?;
+        tx.commit().await?;
+        outcome
+    } else {
+        Resend::NotFound
+    };
     match outcome {
         Resend::Queued => Ok(StatusCode::ACCEPTED),
         Resend::InProgress => Err(Fault::conflict(format!(
