@@ -1,5 +1,6 @@
 //! SOAP front integration tests: real envelopes against the whole system.
 
+mod adobe_wsdl;
 mod catalog;
 mod client;
 mod copy;
