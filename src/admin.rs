@@ -45,6 +45,19 @@ pub async fn add_user(
     }
 }
 
+/// Sets the first and last name a user's IPS `User` shows.
+pub async fn set_user_name(pool: &PgPool, email: &str, first: &str, last: &str) -> anyhow::Result<()> {
+    for (what, name) in [("first name", first), ("last name", last)] {
+        if name.chars().count() > 100 || name.chars().any(char::is_control) {
+            bail!("the {what} must be at most 100 characters without control characters");
+        }
+    }
+    if !db::users::set_name(pool, email, first.trim(), last.trim()).await? {
+        bail!("no user has e-mail {email:?}");
+    }
+    Ok(())
+}
+
 /// Gives a user a role in a company (replacing any role held there).
 pub async fn add_member(
     pool: &PgPool,

@@ -65,6 +65,12 @@ enum UserCommand {
         /// `IpsAdmin` makes the user an administrator of every company.
         #[arg(long)]
         default_role: Option<Role>,
+        /// The first name IPS clients see in `getUserInfo`.
+        #[arg(long, default_value = "")]
+        first_name: String,
+        /// The last name IPS clients see in `getUserInfo`.
+        #[arg(long, default_value = "")]
+        last_name: String,
     },
 }
 
@@ -115,8 +121,10 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Company(CompanyCommand::Add { name }) => {
             admin::add_company(&pool, &name).await?.to_string()
         }
-        AdminCommand::User(UserCommand::Add { email, password, default_role }) => {
-            admin::add_user(&pool, &email, password.expose_secret(), default_role).await?
+        AdminCommand::User(UserCommand::Add { email, password, default_role, first_name, last_name }) => {
+            let handle = admin::add_user(&pool, &email, password.expose_secret(), default_role).await?;
+            admin::set_user_name(&pool, &email, &first_name, &last_name).await?;
+            handle
         }
         AdminCommand::Member(MemberCommand::Add { company, email, role }) => {
             let company = CompanyHandle::parse(&company)?;

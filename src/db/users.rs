@@ -6,6 +6,8 @@ pub struct UserRow {
     pub email: String,
     pub password_hash: String,
     pub default_role: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
 }
 
 /// Inserts a user; `None` when the e-mail is taken.
@@ -29,7 +31,7 @@ pub async fn insert(
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as!(
         UserRow,
-        "select user_id, email, password_hash, default_role from users where lower(email) = lower($1)",
+        "select user_id, email, password_hash, default_role, first_name, last_name from users where lower(email) = lower($1)",
         email
     )
     .fetch_optional(db)
@@ -73,11 +75,24 @@ pub async fn active_role(
 pub async fn find_by_id(db: impl PgExecutor<'_>, user_id: i64) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as!(
         UserRow,
-        "select user_id, email, password_hash, default_role from users where user_id = $1",
+        "select user_id, email, password_hash, default_role, first_name, last_name from users where user_id = $1",
         user_id
     )
     .fetch_optional(db)
     .await
+}
+
+/// Sets a user's first and last name; false when no user has the e-mail.
+pub async fn set_name(db: impl PgExecutor<'_>, email: &str, first: &str, last: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "update users set first_name = $2, last_name = $3 where lower(email) = lower($1)",
+        email,
+        first,
+        last
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// A user's membership of one company, with the company.

@@ -81,9 +81,10 @@ impl Fault {
         Self { class: FaultClass::NotFound, ..Self::invalid_parameter(reason) }
     }
 
-    /// 30001 for a name or key already in use.
+    /// 30000 for a name or key already in use: the code of IPS's own "Asset ID '…' is already in
+    /// use" fault in a real capture (not 30001, which IPS gives a bad value).
     pub fn conflict(reason: impl Into<String>) -> Self {
-        Self { class: FaultClass::Conflict, ..Self::invalid_parameter(reason) }
+        Self { class: FaultClass::Conflict, ..Self::new(Self::EXCEPTION, reason) }
     }
 
     /// 30001, the code IPS uses for a bad handle, an unknown asset or folder, a name clash.

@@ -16,6 +16,8 @@ pub struct AuthInfo {
     pub credentials: Option<Credentials>,
     /// `faultHttpStatusCode`: the HTTP status to send faults with (Flash clients ask for 200).
     pub fault_status: Option<u16>,
+    /// The `authHeader` carried an `accessToken`, which this server cannot check.
+    pub access_token: bool,
 }
 
 fn text_of<'a>(parent: &'a Element, name: &str) -> Option<&'a str> {
@@ -31,6 +33,7 @@ pub fn read(soap_headers: &[Element], http: &HeaderMap) -> AuthInfo {
         info.fault_status = text_of(header, "faultHttpStatusCode")
             .and_then(|s| s.parse::<u16>().ok())
             .filter(|s| (200..=599).contains(s));
+        info.access_token = text_of(header, "accessToken").is_some_and(|t| !t.is_empty());
         if let Some(user) = text_of(header, "user").filter(|u| !u.is_empty()) {
             let password = header.child("password").map(|p| p.text.clone()).unwrap_or_default();
             info.credentials = Some(Credentials::new(user, password));
@@ -71,7 +74,7 @@ mod tests {
                 .iter()
                 .map(|(n, t)| Element { name: (*n).into(), text: (*t).into(), ..Element::default() })
                 .collect(),
-            text: String::new(),
+            ..Element::default()
         }
     }
 
@@ -105,6 +108,12 @@ mod tests {
         let h = header(NS_IPS, "authHeader", &[("user", "ann@x"), ("password", "pw-never-shown")]);
         let shown = format!("{:?}", read(&[h], &HeaderMap::new()));
         assert!(shown.contains("ann@x") && !shown.contains("pw-never-shown"), "{shown}");
+    }
+
+    #[test]
+    fn an_access_token_is_noted_and_gives_no_credentials() {
+        let info = read(&[header(NS_IPS, "authHeader", &[("accessToken", "tok")])], &HeaderMap::new());
+        assert!(info.access_token && info.credentials.is_none());
     }
 
     #[test]

@@ -1,29 +1,33 @@
 //! SOAP faults as IPS sends them: `authenticationFault`, `authorizationFault` or `ipsApiFault`
-//! with `code` and `reason` in the detail.
+//! with `code` and `reason` in the detail, in the unversioned IPS namespace whatever the
+//! request's version (a real capture of a 2010-01-31 request has it there, and Adobe's WSDL
+//! declares the three fault elements only there).
 
 use super::{
-    envelope::{SoapVersion, wrap},
+    envelope::{NS_IPS, SoapVersion, wrap},
     xml::Node,
 };
 use crate::domain::{Fault, FaultKind};
 
-/// The `faultstring` IPS pairs with each fault element.
+/// The `faultstring` IPS pairs with each fault element: `ipsApiFault` as in the real capture,
+/// `AuthorizationException` as in the IPS docs' sample fault, and the authentication fault named
+/// the same way (no sample of it is known).
 fn fault_string(kind: FaultKind) -> &'static str {
     match kind {
         FaultKind::Authentication => "AuthenticationException",
         FaultKind::Authorization => "AuthorizationException",
-        FaultKind::IpsApi => "IpsApiException",
+        FaultKind::IpsApi => "ipsApiFault",
     }
 }
 
-/// The full fault envelope; the detail element is in `ns`, the request's IPS namespace.
-pub fn envelope(version: SoapVersion, ns: &str, fault: &Fault) -> Vec<u8> {
+/// The full fault envelope.
+pub fn envelope(version: SoapVersion, fault: &Fault) -> Vec<u8> {
     let kind = fault.kind();
     let detail = Node::new(kind.element())
-        .attr("xmlns", ns)
+        .attr("xmlns", NS_IPS)
         .child(Node::leaf("code", fault.code))
         .child(Node::leaf("reason", &fault.reason));
-    // 30000 is our failure, everything else the request's.
+    // 30000 is soapenv:Server, as in the capture (a name already in use); the rest the request's.
     let server_side = fault.code == Fault::EXCEPTION;
     let body = match version {
         SoapVersion::V11 => Node::new("soapenv:Fault")
@@ -47,11 +51,11 @@ pub fn envelope(version: SoapVersion, ns: &str, fault: &Fault) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::soap::{envelope::NS_IPS, xml::Element};
+    use crate::soap::xml::Element;
 
     #[test]
     fn a_soap11_fault_carries_client_code_exception_name_and_the_detail_element() {
-        let doc = envelope(SoapVersion::V11, NS_IPS, &Fault::new(20003, "role may not"));
+        let doc = envelope(SoapVersion::V11, &Fault::new(20003, "role may not"));
         let root = Element::parse(&doc).unwrap();
         let fault = root.child("Body").unwrap().child("Fault").unwrap();
         assert_eq!(fault.child("faultcode").unwrap().text, "soapenv:Client");
@@ -64,7 +68,7 @@ mod tests {
 
     #[test]
     fn a_soap12_fault_uses_code_reason_and_detail_of_that_version() {
-        let doc = envelope(SoapVersion::V12, NS_IPS, &Fault::new(30000, "internal"));
+        let doc = envelope(SoapVersion::V12, &Fault::new(30000, "internal"));
         let root = Element::parse(&doc).unwrap();
         let fault = root.child("Body").unwrap().child("Fault").unwrap();
         assert_eq!(fault.child("Code").unwrap().child("Value").unwrap().text, "soapenv:Receiver");

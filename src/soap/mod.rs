@@ -6,6 +6,7 @@ pub mod envelope;
 mod fault;
 mod fields;
 mod ops;
+pub mod schema;
 mod wsdl;
 pub mod xml;
 
@@ -18,7 +19,7 @@ use axum::{
     routing::{get, post},
 };
 
-pub use self::ops::{OPERATIONS, Scope};
+pub use self::schema::{OPERATIONS, Scope};
 use self::{
     envelope::{Envelope, NS_IPS, SoapVersion, is_ips_namespace},
     ops::Call,
@@ -33,10 +34,9 @@ use crate::{
 /// Largest SOAP request accepted; batch calls with thousands of handles stay well below it.
 const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
-/// How a reply is sent: the request's SOAP version and IPS namespace, and the fault status.
+/// How a reply is sent: the request's SOAP version and the fault status.
 struct Reply {
     version: SoapVersion,
-    ns: String,
     fault_status: u16,
 }
 
@@ -60,7 +60,6 @@ async fn service(
         .is_some_and(|v| v.trim_start().starts_with("application/soap+xml"));
     let mut reply = Reply {
         version: if soap12 { SoapVersion::V12 } else { SoapVersion::V11 },
-        ns: NS_IPS.to_string(),
         fault_status: 500,
     };
     let outcome = handle(&state, address, &headers, &body, &mut reply).await;
@@ -78,7 +77,7 @@ async fn service(
             tracing::debug!(code = fault.code, reason = %fault.reason, "SOAP fault");
             let status =
                 StatusCode::from_u16(reply.fault_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, content_type, fault::envelope(reply.version, &reply.ns, &fault)).into_response()
+            (status, content_type, fault::envelope(reply.version, &fault)).into_response()
         }
     }
 }
@@ -139,12 +138,18 @@ async fn handle(
         )
         .into());
     }
-    reply.ns = ns.to_string();
     let op = operation(params, headers)?;
-    let scope = ops::scope_of(&op).ok_or_else(|| {
+    let op = schema::operation(&op).ok_or_else(|| {
         Fault::new(Fault::INVALID_REQUEST_XML, format!("operation {op} is not supported by this server"))
     })?;
     let Some(credentials) = auth.credentials else {
+        if auth.access_token {
+            return Err(Fault::new(
+                Fault::INVALID_CREDENTIALS,
+                "accessToken login is not supported by this server: send user and password in the authHeader",
+            )
+            .into());
+        }
         return Err(Fault::new(
             Fault::NO_CREDENTIALS,
             "no credentials: send an authHeader SOAP header, HTTP Basic authentication or AuthUser/AuthPassword",
@@ -152,8 +157,11 @@ async fn handle(
         .into());
     };
     let caller = state.auth.authenticate(&credentials, address).await?;
-    let call = Call { state, caller: &caller, params, scope };
-    let mut content = ops::dispatch(&op, &call).await?;
+    schema::check_request(op, params)?;
+    let call = Call { state, caller: &caller, params, scope: op.scope };
+    let mut content = ops::dispatch(op.name, &call).await?;
+    schema::conform(&mut content, op.ret)
+        .map_err(|why| anyhow::anyhow!("the {} reply does not fit the IPS schema: {why}", op.name))?;
     let include = call.array("responseFieldArray").unwrap_or_default();
     let exclude = call.array("excludeFieldArray").unwrap_or_default();
     fields::filter(&mut content, &include, &exclude);

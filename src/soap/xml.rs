@@ -17,11 +17,13 @@ const MAX_DEPTH: usize = 32;
 /// Most elements accepted in one request.
 const MAX_ELEMENTS: usize = 200_000;
 
-/// A parsed element: namespace, local name, child elements and its own text.
+/// A parsed element: namespace, local name, attributes, child elements and its own text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Element {
     pub ns: Option<String>,
     pub name: String,
+    /// Attributes by local name, namespace declarations left out.
+    pub attrs: Vec<(String, String)>,
     pub children: Vec<Element>,
     pub text: String,
 }
@@ -89,7 +91,19 @@ impl Element {
                         }
                     };
                     let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
-                    stack.push(Element { ns, name, ..Element::default() });
+                    let mut attrs = Vec::new();
+                    for attr in start.attributes() {
+                        let attr = attr.map_err(|e| XmlError(format!("bad attribute in <{name}>: {e}")))?;
+                        if attr.key.as_namespace_binding().is_some() {
+                            continue;
+                        }
+                        let value = attr
+                            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .map_err(|e| XmlError(format!("bad attribute value in <{name}>: {e}")))?;
+                        let key = String::from_utf8_lossy(attr.key.local_name().as_ref()).into_owned();
+                        attrs.push((key, value.into_owned()));
+                    }
+                    stack.push(Element { ns, name, attrs, ..Element::default() });
                 }
                 Event::End(_) => {
                     let Some(done) = stack.pop() else { return err("unexpected closing tag") };
@@ -134,6 +148,11 @@ impl Element {
             return err("the document ends inside an element");
         }
         root.ok_or_else(|| XmlError("the body holds no XML element".into()))
+    }
+
+    /// An attribute's value, by local name.
+    pub fn attr(&self, name: &str) -> Option<String> {
+        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     }
 
     /// The first child with this local name.

@@ -116,6 +116,7 @@ pub async fn spawn(roles: Roles, configure: impl FnOnce(&mut Settings)) -> TestA
     let folder = admin::add_folder(&pool, company, "/copies").await.expect("folder");
     let email = "ann@acme.example".to_string();
     admin::add_user(&pool, &email, PASSWORD, None).await.expect("user");
+    admin::set_user_name(&pool, &email, "Ann", "Example").await.expect("user name");
     admin::add_member(&pool, company, &email, Role::IpsUser).await.expect("membership");
     TestApp {
         base: format!("http://{}", http_addr.expect("api role")),

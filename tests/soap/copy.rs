@@ -103,7 +103,8 @@ async fn copy_faults_name_the_problem_and_write_nothing() {
     let s = source.to_string();
 
     let cases = [
-        (copy_params(&app, &s, "chelsea", ""), 30001, "already used"),
+        // A name in use is 30000, as in a real IPS capture.
+        (copy_params(&app, &s, "chelsea", ""), 30000, "already used"),
         (copy_params(&app, "a|999999", "x", ""), 30001, "does not exist"),
         (copy_params(&app, &s, "x", "wid=abc"), 30001, "urlModifier"),
         (copy_params(&app, "not-a-handle", "x", ""), 30001, "not a valid handle"),

@@ -42,7 +42,7 @@ async fn after_ten_failed_logins_the_right_password_gets_an_ips_api_fault_saying
     let (element, code, reason) = throttled.fault();
     assert_eq!((element.as_str(), code), ("ipsApiFault", 30000));
     assert!(reason.contains("too many failed logins for this user; retry in "), "{reason}");
-    assert_eq!(text(throttled.body(), "faultstring"), "IpsApiException");
+    assert_eq!(text(throttled.body(), "faultstring"), "ipsApiFault");
     bob.ok("getCompanyInfo");
     app.stop().await;
 }

@@ -3,7 +3,7 @@
 use ipscopy::{
     admin,
     domain::{Role, role::Access},
-    soap::OPERATIONS,
+    soap::{OPERATIONS, schema::operation},
 };
 
 use crate::{
@@ -36,7 +36,7 @@ const EXPECTED: &[(&str, Access)] = &[
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_may_call_exactly_the_operations_its_access_allows_and_gets_20003_otherwise() {
     let app = spawn_app().await;
-    let mut implemented: Vec<&str> = OPERATIONS.iter().map(|(op, _)| *op).collect();
+    let mut implemented: Vec<&str> = OPERATIONS.iter().map(|op| op.name).collect();
     let mut tested: Vec<&str> = EXPECTED.iter().map(|(op, _)| *op).collect();
     implemented.sort_unstable();
     tested.sort_unstable();
@@ -100,10 +100,26 @@ async fn a_member_of_another_company_gets_20000_for_every_company_operation() {
         if matches!(*op, "checkLogin" | "getUserInfo" | "getCompanyMembership") {
             continue;
         }
-        let params = format!(
-            "<companyHandle>{}</companyHandle><assetHandle>{source}</assetHandle><folderHandle>{}</folderHandle><name>stolen</name><urlModifier/><assetHandleArray><items>{source}</items></assetHandleArray><nameArray><items>source</items></nameArray><assetNameArray><items>source</items></assetNameArray><folderPath>/x</folderPath><depth>1</depth><originalName>x</originalName>",
-            app.company, app.folder
-        );
+        // Every input any of these calls takes; each call gets those of its own schema.
+        let inputs = [
+            ("companyHandle", app.company.to_string()),
+            ("assetHandle", source.to_string()),
+            ("folderHandle", app.folder.to_string()),
+            ("name", "stolen".into()),
+            ("urlModifier", String::new()),
+            ("assetHandleArray", format!("<items>{source}</items>")),
+            ("nameArray", "<items>source</items>".into()),
+            ("assetNameArray", "<items>source</items>".into()),
+            ("folderPath", "/x".into()),
+            ("depth", "1".into()),
+            ("originalName", "x".into()),
+        ];
+        let takes = &operation(op).expect("a served operation").param;
+        let params: String = inputs
+            .iter()
+            .filter(|(name, _)| takes.iter().any(|f| f.name == *name))
+            .map(|(name, value)| format!("<{name}>{value}</{name}>"))
+            .collect();
         let reply = app.call_as("bob@other.example", IPS_2014, op, &params).await;
         if reply.fault_code() != Some(20000) {
             wrong.push(format!("{op}: {}", reply.raw));

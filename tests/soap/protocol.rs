@@ -223,7 +223,7 @@ async fn the_get_folder_tree_doc_example_with_prefixes_and_a_bare_company_id_rou
 
     let ret = reply.ok("getFolderTree");
     assert_eq!(ret.ns.as_deref(), Some(IPS));
-    let root = ret.child("folders").unwrap().child("items").unwrap();
+    let root = ret.child("folders").unwrap();
     let fields: Vec<&str> = root.children.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(fields, ["folderHandle", "path", "lastModified", "hasSubfolders", "subfolderArray"]);
     assert_eq!(text(root, "path"), "Acme/");

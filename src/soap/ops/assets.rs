@@ -1,6 +1,6 @@
 //! Asset reads and `setUrlModifier`.
 
-use super::{Call, types};
+use super::{Call, one_of, types};
 use crate::{
     db::{
         self,
@@ -18,10 +18,22 @@ fn parse_handles(handles: &[String]) -> Result<Vec<i64>, Fault> {
     handles.iter().map(|h| AssetHandle::parse(h).map(|a| a.0)).collect()
 }
 
-fn keep_types(assets: &mut Vec<db::search::CatalogAsset>, call: &Call<'_>) {
+/// Whether `assetSubTypeArray` with `strictSubTypeCheck` rules out every asset: no asset here
+/// has a sub type, and a strict check keeps only assets of the listed sub types (a lenient
+/// one also keeps assets without one, as IPS does).
+fn sub_types_exclude_all(call: &Call<'_>) -> Result<bool, Fault> {
+    let listed = call.array("assetSubTypeArray").is_some_and(|types| !types.is_empty());
+    Ok(listed && call.boolean("strictSubTypeCheck")?.unwrap_or(false))
+}
+
+fn keep_types(assets: &mut Vec<db::search::CatalogAsset>, call: &Call<'_>) -> Result<(), Fault> {
+    if sub_types_exclude_all(call)? {
+        assets.clear();
+    }
     let include = call.array("assetTypeArray").unwrap_or_default();
     let exclude = call.array("excludeAssetTypeArray").unwrap_or_default();
     assets.retain(|a| (include.is_empty() || include.contains(&a.r#type)) && !exclude.contains(&a.r#type));
+    Ok(())
 }
 
 pub async fn get_assets(call: &Call<'_>) -> Result<Node> {
@@ -35,26 +47,16 @@ pub async fn get_assets_by_name(call: &Call<'_>) -> Result<Node> {
     let company = call.company().await?;
     let names = call.required_array("nameArray")?;
     let mut assets = db::search::by_names(&call.state.pool, company.company_id, &names).await?;
-    keep_types(&mut assets, call);
+    keep_types(&mut assets, call)?;
     Ok(Node::new("getAssetsByNameReturn").child(Node::array("assetArray", assets.iter().map(types::asset))))
 }
 
 pub async fn check_asset_names(call: &Call<'_>) -> Result<Node> {
     let company = call.company().await?;
-    let names = match call.array("assetNameArray").or_else(|| call.array("assetNamesArray")) {
-        Some(names) => names,
-        None => return Err(Fault::missing_parameter("assetNameArray").into()),
-    };
+    let names = call.required_array("assetNameArray")?;
     let in_use = db::search::names_in_use(&call.state.pool, company.company_id, &names).await?;
     Ok(Node::new("checkAssetNamesReturn")
         .child(Node::array("inUseNameArray", in_use.into_iter().map(|n| Node::leaf("items", n)))))
-}
-
-fn one_of<T: Copy>(field: &str, value: &str, choices: &[(&str, T)]) -> Result<T, Fault> {
-    choices.iter().find(|(name, _)| *name == value).map(|(_, v)| *v).ok_or_else(|| {
-        let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
-        Fault::invalid_parameter(format!("{field} {value:?} is not one of {}", names.join(", ")))
-    })
 }
 
 fn conditions(call: &Call<'_>) -> Result<Vec<NameCondition>, Fault> {
@@ -142,7 +144,11 @@ pub async fn search_assets(call: &Call<'_>) -> Result<Node> {
         limit: per_page,
         offset: (page - 1) * per_page,
     };
-    let (total, assets) = db::search::search(&call.state.pool, &query).await?;
+    let (total, assets) = if sub_types_exclude_all(call)? {
+        (0, Vec::new())
+    } else {
+        db::search::search(&call.state.pool, &query).await?
+    };
     Ok(Node::new("searchAssetsReturn")
         .child(Node::leaf("totalRows", total))
         .child(Node::array("assetArray", assets.iter().map(types::asset))))

@@ -77,8 +77,15 @@ pub async fn get_folder_tree(call: &Call<'_>) -> Result<Node> {
     let depth = call.int("depth")?.ok_or_else(|| Fault::missing_parameter("depth"))?;
     let (top, rows) = folders_under(call).await?;
     let listing = Listing::new(&rows);
-    let roots = rows.iter().filter(|r| r.path == top.as_str()).map(|r| listing.tree(r, depth));
-    Ok(Node::new("getFolderTreeReturn").child(Node::array("folders", roots)))
+    // One root `Folder`, its children in `subfolderArray`: what JAX-WS clients read as
+    // `getFolders().getSubfolderArray()`.
+    let mut reply = Node::new("getFolderTreeReturn");
+    if let Some(root) = rows.iter().find(|r| r.path == top.as_str()) {
+        let mut root = listing.tree(root, depth);
+        root.name = "folders".into();
+        reply = reply.child(root);
+    }
+    Ok(reply)
 }
 
 pub async fn create_folder(call: &Call<'_>) -> Result<Node> {

@@ -2,19 +2,29 @@
 //! `getJobLogDetails` once finished. A copy job's `originalName` is the name given to
 //! `copyImage`, so a client that only kept the new asset's name can find its job.
 
-use super::{Call, types::date};
+use super::{Call, one_of, types::date};
 use crate::{
     db::{self, job_status::JobStatus},
-    domain::{AssetHandle, CompanyHandle, JobHandle, JobState},
+    domain::{AssetHandle, CompanyHandle, Fault, JobHandle, JobState, Role, role::Access},
     error::Result,
     soap::xml::Node,
 };
 
-/// Most jobs one `getActiveJobs` call lists.
+/// Most jobs one `getActiveJobs` call lists per company.
 const MAX_ACTIVE: i64 = 1000;
+/// Most detail rows one `getJobLogDetails` page holds.
+const MAX_PAGE: i64 = 1000;
+/// The server a job runs on, as `ActiveJob/serverName` names it.
+const SERVER_NAME: &str = "ipscopy";
+/// The kinds of job log detail, as IPS names them.
+const LOG_TYPES: &[&str] = &["Info", "Warning", "Error"];
 
 fn handle(job: &JobStatus) -> JobHandle {
     JobHandle { company_id: job.company_id, job_id: job.job_id }
+}
+
+fn job_name(job: &JobStatus) -> String {
+    format!("copyImage-{}", job.job_id)
 }
 
 fn description(job: &JobStatus) -> String {
@@ -26,7 +36,7 @@ fn description(job: &JobStatus) -> String {
     )
 }
 
-/// The jobs a call names by `jobHandle` or `originalName`, or every job when it names none.
+/// The jobs a call names by `jobHandle` or `originalName`, or every active job when it names none.
 async fn named_jobs(call: &Call<'_>, company_id: i64, active_only: bool) -> Result<Vec<JobStatus>> {
     let pool = &call.state.pool;
     let jobs = if let Some(text) = call.optional("jobHandle") {
@@ -41,74 +51,163 @@ async fn named_jobs(call: &Call<'_>, company_id: i64, active_only: bool) -> Resu
     } else if active_only {
         db::job_status::active(pool, company_id, MAX_ACTIVE).await?
     } else {
-        return Err(crate::domain::Fault::missing_parameter("jobHandle or originalName").into());
+        return Err(Fault::missing_parameter("jobHandle or originalName").into());
     };
     Ok(jobs)
 }
 
+/// The companies whose jobs `getActiveJobs` lists: the one named, else every company where the
+/// caller holds an active role that may read.
+async fn active_job_companies(call: &Call<'_>) -> Result<Vec<i64>> {
+    if call.optional("companyHandle").is_some() {
+        return Ok(vec![call.company().await?.company_id]);
+    }
+    let memberships = db::users::memberships(&call.state.pool, call.caller.user_id).await?;
+    Ok(memberships
+        .iter()
+        .filter(|m| m.is_active && m.role.parse::<Role>().is_ok_and(|r| r.allows(Access::Read)))
+        .map(|m| m.company_id)
+        .collect())
+}
+
+fn active_job(job: &JobStatus) -> Node {
+    let (state, progress, message) = match (job.state, job.attempts) {
+        (JobState::Running, _) => ("Running", 50, "rendering the copy"),
+        (_, 0) => ("New", 0, "waiting for a render slot"),
+        // Queued again after a failed attempt: waiting for its retry time.
+        _ => ("WaitingCoordinator", 0, "waiting to try the render again"),
+    };
+    Node::new("job")
+        .child(Node::leaf("companyHandle", CompanyHandle(job.company_id)))
+        .child(Node::leaf("jobHandle", handle(job)))
+        .child(Node::leaf("name", job_name(job)))
+        .child(Node::leaf("originalName", &job.target_name))
+        .child(Node::leaf("type", "copyImage"))
+        .child(Node::leaf("state", state))
+        .child(Node::leaf("submitUserEmail", job.submit_user.as_deref().unwrap_or_default()))
+        .child(Node::leaf("description", description(job)))
+        .child(Node::leaf("serverName", SERVER_NAME))
+        .child(Node::leaf("startDate", date(job.started_at.unwrap_or(job.created_at))))
+        // One image to render.
+        .child(Node::leaf("totalSize", 1))
+        .child(Node::leaf("progress", progress))
+        .child(Node::leaf("progressMessage", message))
+        .child(Node::leaf("lastProgressUpdate", date(job.updated_at)))
+        .child(Node::new("taskProgressArray"))
+}
+
 pub async fn get_active_jobs(call: &Call<'_>) -> Result<Node> {
-    let company = call.company().await?;
-    let jobs = named_jobs(call, company.company_id, true).await?;
-    let items = jobs.iter().filter(|j| matches!(j.state, JobState::Queued | JobState::Running)).map(|job| {
-        let (state, progress) = match (job.state, job.attempts) {
-            (JobState::Running, _) => ("Running", 50),
-            (_, 0) => ("New", 0),
-            // Queued again after a failed attempt: waiting for its retry time.
-            _ => ("WaitingCoordinator", 0),
-        };
-        Node::new("job")
-            .child(Node::leaf("companyHandle", CompanyHandle(job.company_id)))
-            .child(Node::leaf("jobHandle", handle(job)))
-            .child(Node::leaf("name", format!("copyImage-{}", job.job_id)))
-            .child(Node::leaf("originalName", &job.target_name))
-            .child(Node::leaf("type", "copyImage"))
-            .child(Node::leaf("state", state))
-            .opt("submitUserEmail", job.submit_user.as_ref())
-            .child(Node::leaf("description", description(job)))
-            .child(Node::leaf("startDate", date(job.started_at.unwrap_or(job.created_at))))
-            .child(Node::leaf("progress", progress))
-            .child(Node::leaf("lastProgressUpdate", date(job.updated_at)))
-    });
+    let mut items = Vec::new();
+    for company_id in active_job_companies(call).await? {
+        let jobs = named_jobs(call, company_id, true).await?;
+        let active = jobs.iter().filter(|j| matches!(j.state, JobState::Queued | JobState::Running));
+        items.extend(active.map(active_job));
+    }
     Ok(Node::new("getActiveJobsReturn").child(Node::array("jobArray", items)))
+}
+
+/// What `getJobLogDetails` asks of each log's details: which kinds, in which order, which page.
+struct DetailQuery {
+    log_types: Vec<String>,
+    sort_by: Option<&'static str>,
+    descending: bool,
+    per_page: i64,
+    page: i64,
+}
+
+impl DetailQuery {
+    fn read(call: &Call<'_>) -> Result<Self, Fault> {
+        let log_types = call.array("logTypeArray").unwrap_or_default();
+        if let Some(bad) = log_types.iter().find(|t| !LOG_TYPES.contains(&t.as_str())) {
+            return Err(Fault::invalid_parameter(format!(
+                "logTypeArray item {bad:?} is not one of {}",
+                LOG_TYPES.join(", ")
+            )));
+        }
+        let sort_by = match call.optional("sortBy") {
+            Some(s) => Some(one_of("sortBy", s, &[("LogType", "LogType"), ("AssetName", "AssetName")])?),
+            None => None,
+        };
+        let descending = match call.optional("sortDirection") {
+            Some(d) => one_of("sortDirection", d, &[("Ascending", false), ("Descending", true)])?,
+            None => false,
+        };
+        let per_page = call.int("recordsPerPage")?.unwrap_or(MAX_PAGE);
+        if !(1..=MAX_PAGE).contains(&per_page) {
+            return Err(Fault::invalid_parameter(format!("recordsPerPage must be 1 to {MAX_PAGE}")));
+        }
+        let page = call.int("resultsPage")?.unwrap_or(1);
+        if page < 1 {
+            return Err(Fault::invalid_parameter("resultsPage must be 1 or more"));
+        }
+        Ok(DetailQuery { log_types, sort_by, descending, per_page, page })
+    }
+
+    /// The page of `details` (log type, asset name, node) asked for, and how many matched.
+    fn page(&self, mut details: Vec<(&'static str, String, Node)>) -> (usize, Vec<Node>) {
+        details.retain(|(log_type, _, _)| self.log_types.is_empty() || self.log_types.iter().any(|t| t == log_type));
+        match self.sort_by {
+            Some("LogType") => details.sort_by(|a, b| a.0.cmp(b.0)),
+            Some(_) => details.sort_by(|a, b| a.1.cmp(&b.1)),
+            None => {}
+        }
+        if self.descending {
+            details.reverse();
+        }
+        let total = details.len();
+        let skip = usize::try_from((self.page - 1).saturating_mul(self.per_page)).unwrap_or(usize::MAX);
+        let take = usize::try_from(self.per_page).unwrap_or(usize::MAX);
+        (total, details.into_iter().skip(skip).take(take).map(|(_, _, node)| node).collect())
+    }
+}
+
+fn job_log(job: &JobStatus, end: chrono::DateTime<chrono::Utc>, query: &DetailQuery) -> Node {
+    let succeeded = job.state == JobState::Succeeded;
+    let (log_type, message) = if succeeded {
+        ("Info", format!("copied into {} ({})", AssetHandle(job.target_asset_id), job.target_name))
+    } else {
+        // `code: reason`, the failure's display form.
+        let failure = job.failure().map(|f| f.to_string());
+        ("Error", failure.unwrap_or_else(|| "Failed: the copy failed".into()))
+    };
+    let detail = Node::new("detail")
+        .child(Node::leaf("logMessage", message))
+        .child(Node::leaf("logType", log_type))
+        .child(Node::leaf("assetName", &job.target_name))
+        .child(Node::leaf("assetType", "Image"))
+        .child(Node::leaf("assetHandle", AssetHandle(job.target_asset_id)));
+    let (total, details) = query.page(vec![(log_type, job.target_name.clone(), detail)]);
+    let count = |yes: bool| u8::from(yes);
+    Node::new("log")
+        .child(Node::leaf("companyHandle", CompanyHandle(job.company_id)))
+        .child(Node::leaf("jobHandle", handle(job)))
+        .child(Node::leaf("jobName", job_name(job)))
+        .child(Node::leaf("originalJobName", &job.target_name))
+        .child(Node::leaf("submitUserEmail", job.submit_user.as_deref().unwrap_or_default()))
+        .child(Node::leaf("logType", log_type))
+        .child(Node::leaf("jobSubType", "copyImage"))
+        .child(Node::leaf("startDate", date(job.started_at.unwrap_or(job.created_at))))
+        .child(Node::leaf("endDate", date(end)))
+        .child(Node::leaf("description", description(job)))
+        .child(Node::leaf("fileSuccessCount", count(succeeded)))
+        .child(Node::leaf("fileErrorCount", count(!succeeded)))
+        .child(Node::leaf("fileWarningCount", 0))
+        .child(Node::leaf("fileDuplicateCount", 0))
+        .child(Node::leaf("fileUpdateCount", 0))
+        .child(Node::leaf("totalFileCount", 1))
+        // A copy reads its source from storage: no file is transferred in.
+        .child(Node::leaf("transferSuccessCount", 0))
+        .child(Node::leaf("transferErrorCount", 0))
+        .child(Node::leaf("transferWarningCount", 0))
+        .child(Node::leaf("fatalError", !succeeded))
+        .child(Node::leaf("detailTotalRows", total))
+        .child(Node::array("detailArray", details))
 }
 
 pub async fn get_job_log_details(call: &Call<'_>) -> Result<Node> {
     let company = call.company().await?;
+    let query = DetailQuery::read(call)?;
     let jobs = named_jobs(call, company.company_id, false).await?;
-    let items = jobs.iter().filter_map(|job| {
-        let end = job.finished_at?;
-        let succeeded = job.state == JobState::Succeeded;
-        let (log_type, message) = if succeeded {
-            ("Info", format!("copied into {} ({})", AssetHandle(job.target_asset_id), job.target_name))
-        } else {
-            // `code: reason`, the failure's display form.
-            let failure = job.failure().map(|f| f.to_string());
-            ("Error", failure.unwrap_or_else(|| "Failed: the copy failed".into()))
-        };
-        let detail = Node::new("detail")
-            .child(Node::leaf("logMessage", message))
-            .child(Node::leaf("logType", log_type))
-            .child(Node::leaf("assetName", &job.target_name))
-            .child(Node::leaf("assetType", "Image"))
-            .child(Node::leaf("assetHandle", AssetHandle(job.target_asset_id)));
-        Some(
-            Node::new("log")
-                .child(Node::leaf("companyHandle", CompanyHandle(job.company_id)))
-                .child(Node::leaf("jobHandle", handle(job)))
-                .child(Node::leaf("jobName", format!("copyImage-{}", job.job_id)))
-                .child(Node::leaf("originalJobName", &job.target_name))
-                .opt("submitUserEmail", job.submit_user.as_ref())
-                .child(Node::leaf("startDate", date(job.started_at.unwrap_or(job.created_at))))
-                .child(Node::leaf("endDate", date(end)))
-                .child(Node::leaf("description", description(job)))
-                .child(Node::leaf("fileSuccessCount", u8::from(succeeded)))
-                .child(Node::leaf("fileErrorCount", u8::from(!succeeded)))
-                .child(Node::leaf("fileWarningCount", 0))
-                .child(Node::leaf("totalFileCount", 1))
-                .child(Node::leaf("fatalError", !succeeded))
-                .child(Node::leaf("detailTotalRows", 1))
-                .child(Node::array("detailArray", [detail])),
-        )
-    });
-    Ok(Node::new("getJobLogDetailsReturn").child(Node::array("jobLogArray", items)))
+    let logs = jobs.iter().filter_map(|job| Some(job_log(job, job.finished_at?, &query)));
+    Ok(Node::new("getJobLogDetailsReturn").child(Node::array("jobLogArray", logs)))
 }

@@ -8,6 +8,7 @@ mod trash;
 mod types;
 mod users;
 
+use super::schema::Scope;
 use crate::{
     auth::{self, Caller},
     db::{self, companies::CompanyRow},
@@ -16,42 +17,6 @@ use crate::{
     soap::xml::{Element, Node},
     state::AppState,
 };
-
-/// Who may call an operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Works inside the company named by `companyHandle`, with read or write access.
-    Company(Access),
-    /// Concerns the caller's own account: any user holding a role that may read somewhere.
-    User,
-}
-
-/// Every operation the front implements, with its scope. The WSDL lists exactly these.
-pub const OPERATIONS: &[(&str, Scope)] = &[
-    ("checkAssetNames", Scope::Company(Access::Read)),
-    ("checkLogin", Scope::User),
-    ("copyImage", Scope::Company(Access::Write)),
-    ("createFolder", Scope::Company(Access::Write)),
-    ("deleteAsset", Scope::Company(Access::Write)),
-    ("deleteAssets", Scope::Company(Access::Write)),
-    ("getActiveJobs", Scope::Company(Access::Read)),
-    ("getAssets", Scope::Company(Access::Read)),
-    ("getAssetsByName", Scope::Company(Access::Read)),
-    ("getCompanyInfo", Scope::Company(Access::Read)),
-    ("getCompanyMembership", Scope::User),
-    ("getFolderTree", Scope::Company(Access::Read)),
-    ("getFolders", Scope::Company(Access::Read)),
-    ("getJobLogDetails", Scope::Company(Access::Read)),
-    ("getUserInfo", Scope::User),
-    ("restoreAssetsFromTrash", Scope::Company(Access::Write)),
-    ("searchAssets", Scope::Company(Access::Read)),
-    ("setUrlModifier", Scope::Company(Access::Write)),
-];
-
-/// The scope of a supported operation.
-pub fn scope_of(op: &str) -> Option<Scope> {
-    OPERATIONS.iter().find(|(name, _)| *name == op).map(|(_, scope)| *scope)
-}
 
 /// One authenticated call: the caller, the parameter element and what it may touch.
 pub struct Call<'a> {
@@ -121,9 +86,38 @@ impl Call<'_> {
             Scope::User => Access::Read,
         };
         auth::authorize(&self.state.pool, self.caller, handle, access).await?;
+        if let Some(user) = self.optional("accessUserHandle") {
+            self.impersonate(handle, user, access).await?;
+        }
         let company = db::companies::find(&self.state.pool, handle.0).await?;
         Ok(company
             .ok_or_else(|| Fault::new(Fault::INVALID_COMPANY, format!("no access to company {handle}")))?)
+    }
+
+    /// `accessUserHandle`: an IpsAdmin, or an IpsCompanyAdmin of the company, acts as another
+    /// user, so the call succeeds only where that user's role allows it (20004 for other callers).
+    async fn impersonate(&self, company: CompanyHandle, user: &str, access: Access) -> Result<()> {
+        let pool = &self.state.pool;
+        let admin = self.caller.is_ips_admin()
+            || db::users::active_role(pool, company.0, self.caller.user_id).await?.as_deref()
+                == Some(Role::IpsCompanyAdmin.as_str());
+        if !admin {
+            return Err(Fault::new(
+                NO_IMPERSONATION_PERMISSION,
+                "only an IpsAdmin or an IpsCompanyAdmin of the company may send accessUserHandle",
+            )
+            .into());
+        }
+        let Some(row) = db::users::find_by_id(pool, users::parse_user_handle(user)?).await? else {
+            return Err(Fault::new(users::INVALID_REQUEST_USER, format!("accessUserHandle {user} is no user")).into());
+        };
+        let target = Caller {
+            user_id: row.user_id,
+            email: row.email,
+            default_role: row.default_role.and_then(|r| r.parse().ok()),
+            address: self.caller.address,
+        };
+        auth::authorize(pool, &target, company, access).await
     }
 
     /// A folder named by a handle (`Acme/images/`, `f|Acme/images/`) or by a path under the
@@ -144,6 +138,17 @@ impl Call<'_> {
         }
     }
 }
+
+/// The value of `choices` named `value` (30001 naming the choices otherwise).
+fn one_of<T: Copy>(field: &str, value: &str, choices: &[(&str, T)]) -> Result<T, Fault> {
+    choices.iter().find(|(name, _)| *name == value).map(|(_, v)| *v).ok_or_else(|| {
+        let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+        Fault::invalid_parameter(format!("{field} {value:?} is not one of {}", names.join(", ")))
+    })
+}
+
+/// The caller may not act as the user it names in `accessUserHandle`.
+const NO_IMPERSONATION_PERMISSION: u32 = 20004;
 
 /// Parses a company handle; pre-4.0 clients send the bare id (`47`), later ones `c|47`.
 pub fn company_handle(text: &str) -> Result<CompanyHandle, Fault> {
@@ -214,13 +219,5 @@ mod tests {
         assert_eq!(company_handle("47"), Ok(CompanyHandle(47)));
         assert_eq!(company_handle("c|47"), Ok(CompanyHandle(47)));
         assert_eq!(company_handle("x47").unwrap_err().code, Fault::INVALID_PARAMETER);
-    }
-
-    #[test]
-    fn every_operation_is_listed_once() {
-        let mut names: Vec<&str> = OPERATIONS.iter().map(|(op, _)| *op).collect();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), OPERATIONS.len());
     }
 }

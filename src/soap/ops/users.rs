@@ -9,7 +9,7 @@ use crate::{
     soap::xml::Node,
 };
 
-const INVALID_REQUEST_USER: u32 = 20002;
+pub(super) const INVALID_REQUEST_USER: u32 = 20002;
 const ILLEGAL_REQUEST_USER: u32 = 20007;
 
 fn user_handle(user: &UserRow) -> String {
@@ -17,7 +17,7 @@ fn user_handle(user: &UserRow) -> String {
 }
 
 /// `u|<id>|<email>` or `u|<id>`.
-fn parse_user_handle(text: &str) -> Result<i64, Fault> {
+pub(super) fn parse_user_handle(text: &str) -> Result<i64, Fault> {
     let mut parts = text.split('|');
     match (parts.next(), parts.next().and_then(|id| id.parse::<i64>().ok())) {
         (Some("u"), Some(id)) if id > 0 => Ok(id),
@@ -76,14 +76,19 @@ async fn target_user(call: &Call<'_>) -> Result<UserRow> {
 pub async fn get_user_info(call: &Call<'_>) -> Result<Node> {
     let user = target_user(call).await?;
     let memberships = db::users::memberships(&call.state.pool, user.user_id).await?;
+    // IPS always has a default role; ours falls back to the role of a membership.
     let role = user
         .default_role
         .clone()
-        .or_else(|| memberships.iter().find(|m| m.is_active).map(|m| m.role.clone()));
+        .or_else(|| memberships.iter().find(|m| m.is_active).map(|m| m.role.clone()))
+        .or_else(|| memberships.first().map(|m| m.role.clone()))
+        .unwrap_or_default();
     let info = Node::new("userInfo")
         .child(Node::leaf("userHandle", user_handle(&user)))
+        .child(Node::leaf("firstName", &user.first_name))
+        .child(Node::leaf("lastName", &user.last_name))
         .child(Node::leaf("email", &user.email))
-        .opt("defaultRole", role)
+        .child(Node::leaf("defaultRole", role))
         .child(Node::leaf("isValid", true));
     Ok(Node::new("getUserInfoReturn").child(info))
 }
