@@ -12,7 +12,7 @@ use crate::helpers::{PASSWORD, TestApp, spawn_app};
 const READER: &str = "reader@acme.example";
 
 /// Adobe's WSDL, read from beside the checkout rather than copied into the project.
-fn adobe_wsdl() -> PathBuf {
+pub fn adobe_wsdl() -> PathBuf {
     std::env::var_os("IPSCOPY_ADOBE_WSDL").map_or_else(
         || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference/IpsApi-2013-02-15.wsdl")),
         PathBuf::from,

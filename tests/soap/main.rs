@@ -10,4 +10,5 @@ mod hostile;
 mod login;
 mod matrix;
 mod protocol;
+mod wsdl_diff;
 mod zeep;
