@@ -20,13 +20,18 @@ fn fault_string(kind: FaultKind) -> &'static str {
     }
 }
 
+/// The fault element: the SOAP fault's detail, or the whole answer of the envelope-less entry.
+pub fn detail(fault: &Fault) -> Node {
+    Node::new(fault.kind().element())
+        .attr("xmlns", NS_IPS)
+        .child(Node::leaf("code", fault.code))
+        .child(Node::leaf("reason", &fault.reason))
+}
+
 /// The full fault envelope.
 pub fn envelope(version: SoapVersion, fault: &Fault) -> Vec<u8> {
     let kind = fault.kind();
-    let detail = Node::new(kind.element())
-        .attr("xmlns", NS_IPS)
-        .child(Node::leaf("code", fault.code))
-        .child(Node::leaf("reason", &fault.reason));
+    let detail = detail(fault);
     // 30000 is soapenv:Server, as in the capture (a name already in use); the rest the request's.
     let server_side = fault.code == Fault::EXCEPTION;
     let body = match version {

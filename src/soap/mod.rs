@@ -44,6 +44,7 @@ struct Reply {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/scene7/services/IpsApiService", post(service).get(wsdl::serve_latest))
+        .route("/scene7/api/IpsApiService", post(api))
         .route("/scene7/webservice/{file}", get(wsdl::serve))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
@@ -67,19 +68,69 @@ async fn service(
     match outcome {
         Ok(content) => (StatusCode::OK, content_type, envelope::wrap(reply.version, content)).into_response(),
         Err(e) => {
-            let fault = match e {
-                Error::Fault(fault) => fault,
-                Error::Internal(e) => {
-                    tracing::error!(error = format!("{e:#}"), "internal error in a SOAP call");
-                    Fault::new(Fault::EXCEPTION, "internal error; it has been logged")
-                }
-            };
-            tracing::debug!(code = fault.code, reason = %fault.reason, "SOAP fault");
+            let fault = client_fault(e);
             let status =
                 StatusCode::from_u16(reply.fault_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             (status, content_type, fault::envelope(reply.version, &fault)).into_response()
         }
     }
+}
+
+/// `POST /scene7/api/IpsApiService`, the entry AEM's Dynamic Media integration uses: no
+/// envelope, a `<Request>` holding the `authHeader` and one `<op>Param`, answered with the bare
+/// `<op>Return` (or fault element) as the document root. Same dispatch, auth and limits.
+async fn api(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut fault_status = 500;
+    let outcome = async {
+        let root = Element::parse(&body).map_err(|e| Fault::new(Fault::INVALID_REQUEST_XML, e.0))?;
+        if root.name != "Request" || !root.ns.as_deref().is_some_and(is_ips_namespace) {
+            return Err(Fault::new(
+                Fault::INVALID_REQUEST_XML,
+                format!("the root element must be an IPS <Request>, not {:?}", root.name),
+            )
+            .into());
+        }
+        let (auth_headers, params): (Vec<Element>, Vec<Element>) =
+            root.children.into_iter().partition(|c| c.name == "authHeader");
+        if let Some(status) = auth::read(&auth_headers, &headers).fault_status {
+            fault_status = status;
+        }
+        let [params] = <[Element; 1]>::try_from(params).map_err(|params| {
+            Fault::new(
+                Fault::INVALID_REQUEST_XML,
+                format!("a <Request> holds one <operation>Param element besides authHeader, not {}", params.len()),
+            )
+        })?;
+        call(&state, address, &headers, &auth_headers, &params, &mut fault_status).await
+    }
+    .await;
+    let content_type = [(header::CONTENT_TYPE, "text/xml; charset=utf-8")];
+    match outcome {
+        Ok(content) => (StatusCode::OK, content_type, content.to_document()).into_response(),
+        Err(e) => {
+            let status = StatusCode::from_u16(fault_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, content_type, fault::detail(&client_fault(e)).to_document()).into_response()
+        }
+    }
+}
+
+/// The fault a client sees: ours as it is, an internal error logged with its cause and answered
+/// without it.
+fn client_fault(e: Error) -> Fault {
+    let fault = match e {
+        Error::Fault(fault) => fault,
+        Error::Internal(e) => {
+            tracing::error!(error = format!("{e:#}"), "internal error in a SOAP call");
+            Fault::new(Fault::EXCEPTION, "internal error; it has been logged")
+        }
+    };
+    tracing::debug!(code = fault.code, reason = %fault.reason, "SOAP fault");
+    fault
 }
 
 /// The operation a request asks for: its body element `<op>Param`, which a `SOAPAction` (or
@@ -122,11 +173,23 @@ async fn handle(
         fault
     })?;
     reply.version = envelope.version;
-    let auth = auth::read(&envelope.headers, headers);
+    call(state, address, headers, &envelope.headers, &envelope.body, &mut reply.fault_status).await
+}
+
+/// One IPS call from either entry: credentials from `auth_headers` (or HTTP), the `<op>Param`
+/// element `params`; returns the `<op>Return` element in the request's namespace.
+async fn call(
+    state: &AppState,
+    address: Option<std::net::IpAddr>,
+    headers: &HeaderMap,
+    auth_headers: &[Element],
+    params: &Element,
+    fault_status: &mut u16,
+) -> Result<Node> {
+    let auth = auth::read(auth_headers, headers);
     if let Some(status) = auth.fault_status {
-        reply.fault_status = status;
+        *fault_status = status;
     }
-    let params = &envelope.body;
     let ns = params.ns.as_deref().unwrap_or_default();
     if !is_ips_namespace(ns) {
         return Err(Fault::new(

@@ -1,6 +1,7 @@
 //! SOAP front integration tests: real envelopes against the whole system.
 
 mod adobe_wsdl;
+mod aem;
 mod catalog;
 mod client;
 mod copy;
