@@ -59,10 +59,8 @@ async fn service(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().starts_with("application/soap+xml"));
-    let mut reply = Reply {
-        version: if soap12 { SoapVersion::V12 } else { SoapVersion::V11 },
-        fault_status: 500,
-    };
+    let mut reply =
+        Reply { version: if soap12 { SoapVersion::V12 } else { SoapVersion::V11 }, fault_status: 500 };
     let outcome = handle(&state, address, &headers, &body, &mut reply).await;
     let content_type = [(header::CONTENT_TYPE, reply.version.content_type())];
     match outcome {
@@ -103,7 +101,10 @@ async fn api(
         let [params] = <[Element; 1]>::try_from(params).map_err(|params| {
             Fault::new(
                 Fault::INVALID_REQUEST_XML,
-                format!("a <Request> holds one <operation>Param element besides authHeader, not {}", params.len()),
+                format!(
+                    "a <Request> holds one <operation>Param element besides authHeader, not {}",
+                    params.len()
+                ),
             )
         })?;
         call(&state, address, &headers, &auth_headers, &params, &mut fault_status).await

@@ -73,9 +73,8 @@ fn top_element(name: String, fields: &[Field]) -> Node {
 }
 
 fn types_schema(types_ns: &str) -> Node {
-    let mut schema = Node::new("xsd:schema")
-        .attr("targetNamespace", types_ns)
-        .attr("elementFormDefault", "qualified");
+    let mut schema =
+        Node::new("xsd:schema").attr("targetNamespace", types_ns).attr("elementFormDefault", "qualified");
     schema.children.extend(TYPES.iter().map(complex_type));
     for op in OPERATIONS {
         schema.children.push(top_element(format!("{}Param", op.name), op.param));
@@ -92,20 +91,22 @@ fn header_schema() -> Node {
     let mut schema =
         Node::new("xsd:schema").attr("targetNamespace", NS_IPS).attr("elementFormDefault", "qualified");
     for fault in FAULTS {
-        schema.children.push(
-            Node::new("xsd:element").attr("name", fault).child(
-                Node::new("xsd:complexType")
-                    .child(sequence(&code_and_reason))
-                    .child(Node::new("xsd:anyAttribute").attr("namespace", "##other").attr("processContents", "lax")),
+        schema.children.push(Node::new("xsd:element").attr("name", fault).child(
+            Node::new("xsd:complexType").child(sequence(&code_and_reason)).child(
+                Node::new("xsd:anyAttribute").attr("namespace", "##other").attr("processContents", "lax"),
             ),
-        );
+        ));
     }
     let mut all = Node::new("xsd:all");
     all.children = AUTH_HEADER
         .iter()
-        .map(|(name, ty)| Node::new("xsd:element").attr("name", *name).attr("type", *ty).attr("minOccurs", "0"))
+        .map(|(name, ty)| {
+            Node::new("xsd:element").attr("name", *name).attr("type", *ty).attr("minOccurs", "0")
+        })
         .collect();
-    schema.child(Node::new("xsd:element").attr("name", "authHeader").child(Node::new("xsd:complexType").child(all)))
+    schema.child(
+        Node::new("xsd:element").attr("name", "authHeader").child(Node::new("xsd:complexType").child(all)),
+    )
 }
 
 fn message(name: &str, part: &str, element: &str) -> Node {
@@ -188,7 +189,8 @@ pub fn document(types_ns: &str, service_url: &str) -> Vec<u8> {
             .child(message(&format!("{}Response", op.name), "output", &format!("types:{}Return", op.name)));
     }
     for fault in FAULTS {
-        definitions = definitions.child(message(&format!("{fault}Exception"), "fault", &format!("ips:{fault}")));
+        definitions =
+            definitions.child(message(&format!("{fault}Exception"), "fault", &format!("ips:{fault}")));
     }
     definitions
         .child(message("authHeader", "authHeader", "ips:authHeader"))

@@ -26,7 +26,10 @@ async fn request(app: &TestApp, password: &str, param: &str) -> (u16, Element) {
         .expect("request sent");
     let status = response.status().as_u16();
     let raw = response.bytes().await.expect("a body");
-    (status, Element::parse(&raw).unwrap_or_else(|e| panic!("not XML ({e}): {}", String::from_utf8_lossy(&raw))))
+    (
+        status,
+        Element::parse(&raw).unwrap_or_else(|e| panic!("not XML ({e}): {}", String::from_utf8_lossy(&raw))),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,11 +63,13 @@ async fn an_aem_style_request_copies_an_image_finds_it_by_search_and_gets_a_bare
     let copy = items(&found, "assetArray").into_iter().find(|a| text(a, "name") == "from-aem").unwrap();
     assert_eq!(text(copy, "assetHandle"), handle);
 
-    let (status, fault) = request(&app, "wrong", &format!("<getCompanyInfoParam>{c}</getCompanyInfoParam>")).await;
+    let (status, fault) =
+        request(&app, "wrong", &format!("<getCompanyInfoParam>{c}</getCompanyInfoParam>")).await;
     assert_eq!((status, fault.name.as_str(), fault.ns.as_deref()), (200, "authenticationFault", Some(IPS)));
     assert_eq!(text(&fault, "code"), "10001");
 
-    let (status, two) = request(&app, PASSWORD, &format!("<getCompanyInfoParam>{c}</getCompanyInfoParam><x/>")).await;
+    let (status, two) =
+        request(&app, PASSWORD, &format!("<getCompanyInfoParam>{c}</getCompanyInfoParam><x/>")).await;
     assert_eq!((status, two.name.as_str()), (200, "ipsApiFault"));
     assert_eq!(text(&two, "code"), "30003");
     app.stop().await;

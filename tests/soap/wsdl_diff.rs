@@ -64,7 +64,12 @@ fn schemas(wsdl: &Element) -> Schemas {
 }
 
 /// Compares `ours` with `theirs` for `what`; `may_omit` is the one allowance (see the test).
-fn compare(what: &str, ours: &[Particle], theirs: &[Particle], may_omit: &dyn Fn(&str) -> bool) -> Vec<String> {
+fn compare(
+    what: &str,
+    ours: &[Particle],
+    theirs: &[Particle],
+    may_omit: &dyn Fn(&str) -> bool,
+) -> Vec<String> {
     let mut problems = Vec::new();
     let mut at = 0;
     for mine in ours {
@@ -128,13 +133,19 @@ async fn our_wsdl_matches_adobes_for_every_operation_we_serve_but_for_the_commen
         names
     };
     if names(&ours, "binding") != names(&theirs, "binding") {
-        problems.push(format!("bindings: ours {:?}, Adobe's {:?}", names(&ours, "binding"), names(&theirs, "binding")));
+        problems.push(format!(
+            "bindings: ours {:?}, Adobe's {:?}",
+            names(&ours, "binding"),
+            names(&theirs, "binding")
+        ));
     }
     let ports = |w: &Element| -> Vec<(String, String)> {
         w.child("service")
             .map(|s| {
                 s.children_named("port")
-                    .map(|p| (p.attr("name").unwrap_or_default(), local(&p.attr("binding").unwrap_or_default())))
+                    .map(|p| {
+                        (p.attr("name").unwrap_or_default(), local(&p.attr("binding").unwrap_or_default()))
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -178,7 +189,10 @@ async fn our_wsdl_matches_adobes_for_every_operation_we_serve_but_for_the_commen
         for (suffix, may_omit) in [
             // Allowance 1: a Param may leave out an optional input that the server refuses by
             // name with an ipsApiFault (keywords, tags, metadata, groups, projects).
-            ("Param", Box::new(|name: &str| refused.iter().any(|r| r.name == name)) as Box<dyn Fn(&str) -> bool>),
+            (
+                "Param",
+                Box::new(|name: &str| refused.iter().any(|r| r.name == name)) as Box<dyn Fn(&str) -> bool>,
+            ),
             // Returns must match exactly: toolkits unwrap a reply element with one child, so
             // even an optional element left out changes what a generated client returns.
             ("Return", Box::new(|_: &str| false)),

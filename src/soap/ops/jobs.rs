@@ -145,7 +145,9 @@ impl DetailQuery {
 
     /// The page of `details` (log type, asset name, node) asked for, and how many matched.
     fn page(&self, mut details: Vec<(&'static str, String, Node)>) -> (usize, Vec<Node>) {
-        details.retain(|(log_type, _, _)| self.log_types.is_empty() || self.log_types.iter().any(|t| t == log_type));
+        details.retain(|(log_type, _, _)| {
+            self.log_types.is_empty() || self.log_types.iter().any(|t| t == log_type)
+        });
         match self.sort_by {
             Some("LogType") => details.sort_by(|a, b| a.0.cmp(b.0)),
             Some(_) => details.sort_by(|a, b| a.1.cmp(&b.1)),

@@ -109,7 +109,11 @@ impl Call<'_> {
             .into());
         }
         let Some(row) = db::users::find_by_id(pool, users::parse_user_handle(user)?).await? else {
-            return Err(Fault::new(users::INVALID_REQUEST_USER, format!("accessUserHandle {user} is no user")).into());
+            return Err(Fault::new(
+                users::INVALID_REQUEST_USER,
+                format!("accessUserHandle {user} is no user"),
+            )
+            .into());
         };
         let target = Caller {
             user_id: row.user_id,

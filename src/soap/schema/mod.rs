@@ -160,7 +160,10 @@ mod tests {
         let ret = operation("getCompanyInfo").unwrap().ret;
         let mut missing = Node::new("getCompanyInfoReturn")
             .child(Node::new("companyInfo").child(Node::leaf("companyHandle", "c|1")));
-        assert_eq!(conform(&mut missing, ret).unwrap_err(), "getCompanyInfoReturn/companyInfo/name is required");
+        assert_eq!(
+            conform(&mut missing, ret).unwrap_err(),
+            "getCompanyInfoReturn/companyInfo/name is required"
+        );
         let mut stray = Node::new("getCompanyInfoReturn").child(Node::leaf("bogus", 1));
         assert!(conform(&mut stray, ret).unwrap_err().contains("bogus is not an element"));
     }
@@ -169,11 +172,11 @@ mod tests {
     fn every_complex_type_an_operation_names_is_defined_and_every_defined_type_is_used() {
         fn walk(fields: &[Field], seen: &mut Vec<&'static str>) {
             for field in fields {
-                if let Ty::Complex(name) = field.ty {
-                    if !seen.contains(&name) {
-                        seen.push(name);
-                        walk(complex(name).fields, seen);
-                    }
+                if let Ty::Complex(name) = field.ty
+                    && !seen.contains(&name)
+                {
+                    seen.push(name);
+                    walk(complex(name).fields, seen);
                 }
             }
         }

@@ -81,7 +81,13 @@ pub const OPERATIONS: &[Operation] = &[
     op(
         "copyImage",
         WRITE,
-        &[COMPANY, req("assetHandle", Str), req("folderHandle", Str), req("name", Str), req("urlModifier", Str)],
+        &[
+            COMPANY,
+            req("assetHandle", Str),
+            req("folderHandle", Str),
+            req("name", Str),
+            req("urlModifier", Str),
+        ],
         &[req("assetHandle", Str)],
     ),
     op("createFolder", WRITE, &[COMPANY, req("folderPath", Str)], &[req("folderHandle", Str)]),

@@ -83,7 +83,12 @@ pub const TYPES: &[ComplexType] = &[
     },
     ComplexType {
         name: "Company",
-        fields: &[req("companyHandle", Str), req("name", Str), req("rootPath", Str), opt("expires", DateTime)],
+        fields: &[
+            req("companyHandle", Str),
+            req("name", Str),
+            req("rootPath", Str),
+            opt("expires", DateTime),
+        ],
     },
     ComplexType {
         name: "CompanyMembership",
