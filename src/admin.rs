@@ -132,5 +132,5 @@ pub async fn add_image(
         format: info.format,
     };
     db::assets::mark_ready(pool, asset_id, &facts).await?;
-    Ok(AssetHandle(asset_id))
+    Ok(AssetHandle::new(company.0, asset_id))
 }

@@ -69,7 +69,7 @@ impl Copier {
         // A single copy is checked and written as a batch of one, without the batch row; its
         // refusal is the answer itself rather than an item of one.
         let copy = only(self.check(company, std::slice::from_ref(target), None).await?)?;
-        let source = AssetHandle(copy.source_asset_id);
+        let source = AssetHandle::new(company.0, copy.source_asset_id);
         let mut tx = self.pool.begin().await?;
         let reserved = reserve(&mut tx, company, caller, vec![Ok(copy)]).await?;
         let accepted = only(self.enqueue(&mut tx, company, caller, None, reserved).await?)?;
@@ -105,7 +105,8 @@ impl Copier {
         }
 
         let mut conn = self.pool.acquire().await?;
-        let source_ids: Vec<i64> = parsed.iter().flatten().map(|(_, source, _, _)| source.0).collect();
+        let source_ids: Vec<i64> =
+            parsed.iter().flatten().filter_map(|(_, source, _, _)| source.asset_in(company.0)).collect();
         let sources = db::batches::sources(&mut conn, &source_ids).await?;
         let paths: Vec<&str> = parsed.iter().flatten().map(|(_, _, folder, _)| folder.as_str()).collect();
         let folders = db::batches::folders(&mut conn, company.0, &paths).await?;
@@ -116,13 +117,15 @@ impl Copier {
             .into_iter()
             .map(|parsed| {
                 let (target, source, folder, callback_url) = parsed?;
-                let facts = sources.get(&source.0).map(|s| SourceFacts {
+                let found = source.asset_in(company.0).and_then(|id| Some((id, sources.get(&id)?)));
+                let facts = found.map(|(asset_id, s)| SourceFacts {
+                    asset_id,
                     company_id: s.company_id,
                     kind: &s.kind,
                     state: s.state,
                     in_trash: s.trash_state != TrashState::NotInTrash,
                 });
-                check_source(source, company, facts)?;
+                let source_asset_id = check_source(source, company, facts)?;
                 let Some(&folder_id) = folders.get(folder.as_str()) else {
                     return Err(Fault::not_found(format!(
                         "folder {folder} does not exist in company {company}"
@@ -138,7 +141,7 @@ impl Copier {
                     folder_id,
                     name: target.name.clone(),
                     url_modifier: target.url_modifier.clone(),
-                    source_asset_id: source.0,
+                    source_asset_id,
                     callback_url: callback_url.map(str::to_string),
                 })
             })
@@ -192,7 +195,7 @@ impl Copier {
                 let (_, asset_id) = copy?;
                 let job_id = jobs.next().ok_or_else(|| Fault::new(Fault::EXCEPTION, "item not recorded"))?;
                 Ok(CopyAccepted {
-                    asset: AssetHandle(asset_id),
+                    asset: AssetHandle::new(company.0, asset_id),
                     job: JobHandle { company_id: company.0, job_id },
                 })
             })

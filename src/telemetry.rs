@@ -65,7 +65,7 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || {
             let request = axum::http::Request::post("/v1/copies").body(()).unwrap();
             let _inside = request_span(&request).entered();
-            record_handles(&"c|7", &"j|7||copyImage-9|9", &"a|3|1|3");
+            record_handles(&"c|7", &"j|7||copyImage-9|9", &"a|7|1|3");
             tracing::info!("copy accepted");
         });
         let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
@@ -76,6 +76,6 @@ mod tests {
         assert_eq!(span["uri"], "/v1/copies");
         assert_eq!(span["company"], "c|7");
         assert_eq!(span["job"], "j|7||copyImage-9|9");
-        assert_eq!(span["asset"], "a|3|1|3");
+        assert_eq!(span["asset"], "a|7|1|3");
     }
 }

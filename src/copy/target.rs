@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::domain::{AssetHandle, AssetState, CompanyHandle, Fault, FolderPath, names};
+use crate::domain::{AssetHandle, AssetRef, AssetState, CompanyHandle, Fault, FolderPath, names};
 
 /// One copy to make, with the IPS `copyImageParam` field names: the source, the folder and
 /// name of the copy, the Image Serving commands to render it with, and where to announce it.
@@ -52,9 +52,9 @@ impl CopyTarget {
 
     /// Checks the fields in one order with one set of faults: presence, the source and folder
     /// handles, the new name, the modifier.
-    pub fn parse(&self) -> Result<(AssetHandle, FolderPath), Fault> {
+    pub fn parse(&self) -> Result<(AssetRef, FolderPath), Fault> {
         self.require_fields()?;
-        let source = AssetHandle::parse(&self.asset_handle)?;
+        let source = AssetRef::parse(&self.asset_handle)?;
         let folder = FolderPath::parse_handle(&self.folder_handle)?;
         names::validate("name", &self.name)?;
         ipscopy_render::parse(&self.url_modifier)
@@ -66,6 +66,7 @@ impl CopyTarget {
 /// What the catalog holds about a copy's source asset.
 #[derive(Debug, Clone, Copy)]
 pub struct SourceFacts<'a> {
+    pub asset_id: i64,
     pub company_id: i64,
     /// The asset type, `Image` for a copyable master.
     pub kind: &'a str,
@@ -73,18 +74,21 @@ pub struct SourceFacts<'a> {
     pub in_trash: bool,
 }
 
-/// Whether `source`, described by `facts` (`None`: no such asset), may be copied in `company`.
-/// Another company's asset is answered exactly like a missing one.
+/// The id of the asset `source` names, if it may be copied in `company`; `facts` describes the
+/// asset (`None`: no such asset, or a handle that names none in `company`). Another company's
+/// asset is answered exactly like a missing one.
 pub fn check_source(
-    source: AssetHandle,
+    source: AssetRef,
     company: CompanyHandle,
     facts: Option<SourceFacts<'_>>,
-) -> Result<(), Fault> {
+) -> Result<i64, Fault> {
     match facts {
         Some(f) if f.company_id == company.0 && f.in_trash => Err(Fault::invalid_parameter(format!(
             "asset {source} is in the trash; restore it with restoreAssetsFromTrash first"
         ))),
-        Some(f) if f.company_id == company.0 && f.kind == "Image" && f.state == AssetState::Ready => Ok(()),
+        Some(f) if f.company_id == company.0 && f.kind == "Image" && f.state == AssetState::Ready => {
+            Ok(f.asset_id)
+        }
         Some(f) if f.company_id == company.0 && f.state == AssetState::Pending => {
             Err(Fault::invalid_parameter(format!("asset {source} is not rendered yet")))
         }
@@ -108,10 +112,10 @@ mod tests {
     }
 
     const COMPANY: CompanyHandle = CompanyHandle(7);
-    const SOURCE: AssetHandle = AssetHandle(42);
+    const SOURCE: AssetRef = AssetRef::Legacy { asset_id: 42, short: false };
 
     fn facts(company_id: i64, kind: &'static str, state: AssetState, in_trash: bool) -> SourceFacts<'static> {
-        SourceFacts { company_id, kind, state, in_trash }
+        SourceFacts { asset_id: 42, company_id, kind, state, in_trash }
     }
 
     #[test]
@@ -120,6 +124,15 @@ mod tests {
             target("a|42|1|42", "Acme/copies/", "small", "wid=32&fmt=png").parse().unwrap();
         assert_eq!(source, SOURCE);
         assert_eq!(folder.as_str(), "Acme/copies/");
+    }
+
+    #[test]
+    fn a_target_may_name_its_source_by_a_real_ips_handle_which_is_no_malformed_field() {
+        let (source, _) = target("a|739|1|537", "Acme/copies/", "small", "").parse().unwrap();
+        assert_eq!(source.asset_in(COMPANY.0), None);
+        let fault = check_source(source, COMPANY, None).unwrap_err();
+        assert_eq!(fault.class, FaultClass::NotFound);
+        assert_eq!(fault.reason, "asset a|739|1|537 does not exist in company c|7");
     }
 
     #[test]
@@ -157,7 +170,7 @@ mod tests {
 
     #[test]
     fn only_a_ready_image_of_the_company_outside_the_trash_may_be_copied() {
-        assert_eq!(check_source(SOURCE, COMPANY, Some(facts(7, "Image", AssetState::Ready, false))), Ok(()));
+        assert_eq!(check_source(SOURCE, COMPANY, Some(facts(7, "Image", AssetState::Ready, false))), Ok(42));
 
         let trashed =
             check_source(SOURCE, COMPANY, Some(facts(7, "Image", AssetState::Ready, true))).unwrap_err();

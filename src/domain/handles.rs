@@ -8,9 +8,25 @@ use super::Fault;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CompanyHandle(pub i64);
 
-/// `a|<assetId>|1|<assetId>` for images; the short `a|<assetId>` is accepted too.
+/// `a|<companyId>|1|<assetId>`: an image asset of a company, the handle we issue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AssetHandle(pub i64);
+pub struct AssetHandle {
+    pub company_id: i64,
+    pub asset_id: i64,
+}
+
+/// An asset handle as a client sends it; only [`AssetRef::asset_in`] says which asset it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssetRef {
+    /// `a|N` or `a|N|1|N`, the shapes issued before handles carried the company: asset N of
+    /// whichever company asks.
+    Legacy { asset_id: i64, short: bool },
+    /// `a|C|1|N`, the shape we issue: asset N of company C.
+    Issued(AssetHandle),
+    /// Any other `a|X|Y|Z`, such as a real IPS handle (`a|944|10|2`): well formed, but we never
+    /// issue one, so it names no asset.
+    Foreign([i64; 3]),
+}
 
 /// `j|<companyId>||copyImage-<jobId>|<jobId>`, the IPS job handle shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,19 +62,63 @@ impl fmt::Display for CompanyHandle {
 }
 
 impl AssetHandle {
-    pub fn parse(text: &str) -> Result<Self, Fault> {
-        let parts: Vec<&str> = text.split('|').collect();
-        match parts.as_slice() {
-            ["a", n] => id(Some(n)).map(Self).ok_or_else(|| malformed("assetHandle", text)),
-            ["a", n, "1", m] if n == m => id(Some(n)).map(Self).ok_or_else(|| malformed("assetHandle", text)),
-            _ => Err(malformed("assetHandle", text)),
-        }
+    /// Asset `asset_id` of company `company_id`.
+    pub fn new(company_id: i64, asset_id: i64) -> Self {
+        Self { company_id, asset_id }
     }
 }
 
 impl fmt::Display for AssetHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a|{0}|1|{0}", self.0)
+        write!(f, "a|{}|1|{}", self.company_id, self.asset_id)
+    }
+}
+
+impl AssetRef {
+    /// Parses `a|N` or `a|X|Y|Z` with positive numbers; anything else is malformed (30001).
+    pub fn parse(text: &str) -> Result<Self, Fault> {
+        let parts: Vec<&str> = text.split('|').collect();
+        let parsed = match parts.as_slice() {
+            ["a", n] => id(Some(n)).map(|asset_id| Self::Legacy { asset_id, short: true }),
+            ["a", x, y, z] => match (id(Some(x)), id(Some(y)), id(Some(z))) {
+                (Some(x), Some(1), Some(z)) if x == z => Some(Self::Legacy { asset_id: z, short: false }),
+                (Some(x), Some(1), Some(z)) => Some(Self::Issued(AssetHandle::new(x, z))),
+                (Some(x), Some(y), Some(z)) => Some(Self::Foreign([x, y, z])),
+                _ => None,
+            },
+            _ => None,
+        };
+        parsed.ok_or_else(|| malformed("assetHandle", text))
+    }
+
+    /// The asset this handle names in company `company_id`; `None` when it can name none there,
+    /// which callers answer exactly like an asset that does not exist.
+    pub fn asset_in(&self, company_id: i64) -> Option<i64> {
+        match *self {
+            Self::Legacy { asset_id, .. } => Some(asset_id),
+            Self::Issued(handle) => (handle.company_id == company_id).then_some(handle.asset_id),
+            Self::Foreign(_) => None,
+        }
+    }
+
+    /// The asset id this handle names in its company (any company, for the legacy shapes).
+    pub fn asset_id(&self) -> Option<i64> {
+        match *self {
+            Self::Legacy { asset_id, .. } | Self::Issued(AssetHandle { asset_id, .. }) => Some(asset_id),
+            Self::Foreign(_) => None,
+        }
+    }
+}
+
+/// The handle in the shape the client sent it (numbers without leading zeros).
+impl fmt::Display for AssetRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Legacy { asset_id, short: true } => write!(f, "a|{asset_id}"),
+            Self::Legacy { asset_id, short: false } => write!(f, "a|{asset_id}|1|{asset_id}"),
+            Self::Issued(handle) => handle.fmt(f),
+            Self::Foreign([x, y, z]) => write!(f, "a|{x}|{y}|{z}"),
+        }
     }
 }
 
@@ -183,20 +243,75 @@ serialize_as_text!(CompanyHandle, AssetHandle, JobHandle, BatchHandle, FolderPat
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::FaultClass;
+
+    const COMPANY: i64 = 7;
 
     #[test]
-    fn asset_handles_round_trip_in_the_ips_image_shape_and_accept_the_short_form() {
-        let h = AssetHandle(943);
-        assert_eq!(h.to_string(), "a|943|1|943");
-        assert_eq!(AssetHandle::parse("a|943|1|943"), Ok(h));
-        assert_eq!(AssetHandle::parse("a|943"), Ok(h));
+    fn our_asset_handles_carry_the_company_and_round_trip() {
+        let h = AssetHandle::new(COMPANY, 943);
+        assert_eq!(h.to_string(), "a|7|1|943");
+        let parsed = AssetRef::parse("a|7|1|943").unwrap();
+        assert_eq!(parsed, AssetRef::Issued(h));
+        assert_eq!(parsed.to_string(), "a|7|1|943");
+        assert_eq!(parsed.asset_in(COMPANY), Some(943));
+    }
+
+    #[test]
+    fn our_handle_names_no_asset_of_another_company() {
+        assert_eq!(AssetRef::parse("a|7|1|943").unwrap().asset_in(8), None);
+    }
+
+    #[test]
+    fn legacy_handles_name_their_asset_in_any_company() {
+        for (text, short) in [("a|943", true), ("a|943|1|943", false)] {
+            let parsed = AssetRef::parse(text).unwrap();
+            assert_eq!(parsed, AssetRef::Legacy { asset_id: 943, short }, "{text}");
+            assert_eq!(parsed.to_string(), text);
+            assert_eq!((parsed.asset_in(COMPANY), parsed.asset_in(8)), (Some(943), Some(943)), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_real_ips_handle_with_unequal_numbers_parses_and_names_no_asset_of_ours() {
+        let parsed = AssetRef::parse("a|739|1|537").unwrap();
+        assert_eq!(parsed.to_string(), "a|739|1|537");
+        assert_eq!(parsed.asset_in(COMPANY), None);
+    }
+
+    #[test]
+    fn a_real_ips_handle_of_another_asset_type_parses_and_names_no_asset() {
+        for text in ["a|944|10|2", "a|716|25|160", "a|7|2|7"] {
+            let parsed = AssetRef::parse(text).unwrap();
+            assert!(matches!(parsed, AssetRef::Foreign(_)), "{text}");
+            assert_eq!(parsed.to_string(), text);
+            assert_eq!((parsed.asset_in(COMPANY), parsed.asset_id()), (None, None), "{text}");
+        }
     }
 
     #[test]
     fn malformed_asset_handles_are_refused_with_invalid_parameter() {
-        for bad in ["", "a|", "a|0", "a|-1", "a|1|2|3", "c|1", "a|1x", "a|99999999999999999999"] {
-            let fault = AssetHandle::parse(bad).unwrap_err();
-            assert_eq!(fault.code, Fault::INVALID_PARAMETER, "{bad}");
+        for bad in [
+            "",
+            "x",
+            "a",
+            "a|",
+            "a|0",
+            "a|-1",
+            "a|1x",
+            "a|1|2",
+            "a|1|2|3|4",
+            "a|1||1",
+            "a|0|1|5",
+            "a|5|0|5",
+            "c|1",
+            "a|99999999999999999999",
+            "a|1|1|99999999999999999999",
+            "A|1",
+        ] {
+            let fault = AssetRef::parse(bad).unwrap_err();
+            assert_eq!((fault.code, fault.class), (Fault::INVALID_PARAMETER, FaultClass::Invalid), "{bad}");
+            assert!(fault.reason.contains("not a valid handle"), "{bad}: {}", fault.reason);
         }
     }
 
@@ -228,6 +343,22 @@ mod tests {
         assert_eq!(FolderPath::parse_handle("f|Acme/uploads/").unwrap().as_str(), "Acme/uploads/");
         assert_eq!(FolderPath::parse_handle("Acme/uploads/").unwrap().root(), "Acme/");
         for bad in ["Acme/uploads", "/Acme/", "Acme/../x/", "Acme//x/", "Acme/\u{0}/", ""] {
+            assert!(FolderPath::parse_handle(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn f_prefixed_folder_handles_as_ips_sends_them_name_the_same_folder_as_the_bare_path() {
+        for (text, path) in [
+            ("f|MyCompany/uploadTestDir/", "MyCompany/uploadTestDir/"),
+            ("f|MyCompany/My New Images/2024/", "MyCompany/My New Images/2024/"),
+            ("f|Acme/", "Acme/"),
+        ] {
+            let folder = FolderPath::parse_handle(text).unwrap();
+            assert_eq!(folder, FolderPath::parse_handle(path).unwrap(), "{text}");
+            assert_eq!((folder.as_str(), folder.to_string().as_str()), (path, path), "{text}");
+        }
+        for bad in ["f|", "f|/Acme/", "f|Acme", "f|Acme/../"] {
             assert!(FolderPath::parse_handle(bad).is_err(), "{bad:?}");
         }
     }

@@ -15,7 +15,7 @@ use super::{ApiError, AppState, FaultBody};
 use crate::{
     auth::{self, Caller},
     db::{self, assets::AssetRow},
-    domain::{AssetHandle, AssetState, CompanyHandle, Fault, names, role::Access},
+    domain::{AssetHandle, AssetRef, AssetState, CompanyHandle, Fault, names, role::Access},
 };
 
 /// An asset, with IPS `Asset` / `ImageInfo` field names.
@@ -55,7 +55,7 @@ struct ImageInfoOut {
 impl From<AssetRow> for AssetOut {
     fn from(a: AssetRow) -> Self {
         AssetOut {
-            asset_handle: AssetHandle(a.asset_id),
+            asset_handle: AssetHandle::new(a.company_id, a.asset_id),
             company_handle: CompanyHandle(a.company_id),
             r#type: a.r#type,
             name: a.name,
@@ -69,18 +69,22 @@ impl From<AssetRow> for AssetOut {
                 file_size: a.file_size,
                 format: a.format,
                 url_modifier: a.url_modifier,
-                source_asset_handle: a.source_asset_id.map(AssetHandle),
+                source_asset_handle: a.source_asset_id.map(|id| AssetHandle::new(a.company_id, id)),
             },
         }
     }
 }
 
-/// Loads an asset the caller may read. An asset of another company looks exactly like one
-/// that does not exist.
+/// Loads an asset the caller may read. An asset of another company, and a well-formed handle
+/// that names none of ours, look exactly like one that does not exist.
 pub async fn readable_asset(state: &AppState, caller: &Caller, handle: &str) -> Result<AssetRow, ApiError> {
-    let handle = AssetHandle::parse(handle)?;
+    let handle = AssetRef::parse(handle)?;
     let not_found = || Fault::not_found(format!("asset {handle} does not exist"));
-    let asset = db::assets::find(&state.pool, handle.0).await?.ok_or_else(not_found)?;
+    let asset = match handle.asset_id() {
+        Some(asset_id) => db::assets::find(&state.pool, asset_id).await?,
+        None => None,
+    };
+    let asset = asset.filter(|a| handle.asset_in(a.company_id).is_some()).ok_or_else(not_found)?;
     auth::authorize_or_hide(&state.pool, caller, CompanyHandle(asset.company_id), Access::Read, not_found())
         .await?;
     Ok(asset)
@@ -110,7 +114,7 @@ async fn get_content(
     let (Some(key), Some(format), AssetState::Ready) = (&asset.object_key, &asset.format, asset.state) else {
         return Err(Fault::conflict(format!(
             "asset {} is {} and has no content yet",
-            AssetHandle(asset.asset_id),
+            AssetHandle::new(asset.company_id, asset.asset_id),
             asset.state
         ))
         .into());

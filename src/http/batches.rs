@@ -103,7 +103,7 @@ async fn get_batch(
             let failure = f.failure();
             FailedItemOut {
                 job_handle: JobHandle { company_id: handle.company_id, job_id: f.job_id },
-                asset_handle: AssetHandle(f.target_asset_id),
+                asset_handle: AssetHandle::new(handle.company_id, f.target_asset_id),
                 code: failure.as_ref().map(|f| f.code().to_string()),
                 reason: failure.as_ref().map(|f| f.reason().to_string()),
                 name: f.name,

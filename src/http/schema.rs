@@ -50,9 +50,11 @@ handle_schema!(CompanyHandle, "CompanyHandle", "A company: `c|<id>`.", format!("
 handle_schema!(
     AssetHandle,
     "AssetHandle",
-    "An asset: `a|<id>|1|<id>` (IPS image shape) or the short `a|<id>`.",
-    format!("^a\\|({ID})(\\|1\\|\\1)?$"),
-    "a|42|1|42"
+    "An asset: `a|<companyId>|1|<assetId>`, the IPS image shape, as every answer gives it. The \
+     older `a|<assetId>|1|<assetId>` and `a|<assetId>` still name that asset; any other \
+     `a|<n>|<n>|<n>` is well formed and names no asset (404).",
+    format!("^a\\|{ID}(\\|{ID}\\|{ID})?$"),
+    "a|1000001|1|42"
 );
 handle_schema!(
     JobHandle,
@@ -123,6 +125,7 @@ state_schema!(DeliveryTrigger, "DeliveryTrigger", "`scheduled`, `manual` (a rese
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::AssetRef;
 
     fn pattern_of<T: ToSchema>() -> fancy_regex::Regex {
         let RefOr::T(Schema::Object(object)) = T::schema() else { panic!("not an object schema") };
@@ -153,10 +156,25 @@ mod tests {
                 texts.push(format!("{prefix}|{n}||copyImage-7|{n}"));
             }
         }
-        texts.extend(["", "c|", "a|", "c|1|", "a|1|2|1", "c|01x"].map(String::from));
+        texts.extend(
+            [
+                "",
+                "c|",
+                "a|",
+                "c|1|",
+                "a|1|2|1",
+                "c|01x",
+                "a|739|1|537",
+                "a|944|10|2",
+                "a|1|2",
+                "a|1|1|1|1",
+                "a|1||1",
+            ]
+            .map(String::from),
+        );
         let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
         agrees::<CompanyHandle>(|t| CompanyHandle::parse(t).is_ok(), &texts);
-        agrees::<AssetHandle>(|t| AssetHandle::parse(t).is_ok(), &texts);
+        agrees::<AssetHandle>(|t| AssetRef::parse(t).is_ok(), &texts);
         agrees::<JobHandle>(|t| JobHandle::parse(t).is_ok(), &texts);
         agrees::<BatchHandle>(|t| BatchHandle::parse(t).is_ok(), &texts);
         agrees::<EndpointHandle>(|t| EndpointHandle::parse(t).is_ok(), &texts);

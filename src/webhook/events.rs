@@ -60,8 +60,8 @@ pub fn job_payload(job: &JobIds, event: JobEvent, facts: &JobFacts, at: DateTime
     let data = json!({
         "jobHandle": JobHandle { company_id: job.company_id, job_id: job.job_id }.to_string(),
         "companyHandle": CompanyHandle(job.company_id).to_string(),
-        "assetHandle": AssetHandle(job.target_asset_id).to_string(),
-        "sourceAssetHandle": AssetHandle(job.source_asset_id).to_string(),
+        "assetHandle": AssetHandle::new(job.company_id, job.target_asset_id).to_string(),
+        "sourceAssetHandle": AssetHandle::new(job.company_id, job.source_asset_id).to_string(),
         "state": facts.state.as_str(),
         "error": error,
         "imageInfo": image_info,
@@ -107,7 +107,8 @@ mod tests {
         assert_eq!(body["type"], "copy.succeeded");
         assert_eq!(body["timestamp"], "2026-01-02T03:04:05.500Z");
         assert_eq!(body["data"]["jobHandle"], "j|6||copyImage-41|41");
-        assert_eq!(body["data"]["assetHandle"], "a|9|1|9");
+        assert_eq!(body["data"]["assetHandle"], "a|6|1|9");
+        assert_eq!(body["data"]["sourceAssetHandle"], "a|6|1|3");
         assert_eq!(
             body["data"]["imageInfo"],
             json!({"width": 64, "height": 48, "fileSize": 1234, "format": "png"})

@@ -84,7 +84,7 @@ pub async fn run(ctx: JobContext, job_id: i64) -> anyhow::Result<Outcome> {
         "job",
         company = %crate::domain::CompanyHandle(job.company_id),
         job = %JobHandle { company_id: job.company_id, job_id },
-        asset = %AssetHandle(job.target_asset_id),
+        asset = %AssetHandle::new(job.company_id, job.target_asset_id),
         attempt = job.attempts,
     );
     async move {

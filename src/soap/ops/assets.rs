@@ -6,7 +6,7 @@ use crate::{
         self,
         search::{NameCondition, NameOp, SearchQuery, SortBy},
     },
-    domain::{AssetHandle, CompanyHandle, Fault, TrashState},
+    domain::{AssetRef, CompanyHandle, Fault, TrashState},
     error::Result,
     soap::xml::Node,
 };
@@ -14,8 +14,14 @@ use crate::{
 /// Most rows one `searchAssets` page returns, as in IPS.
 const MAX_PAGE: i64 = 1000;
 
-fn parse_handles(handles: &[String]) -> Result<Vec<i64>, Fault> {
-    handles.iter().map(|h| AssetHandle::parse(h).map(|a| a.0)).collect()
+/// The ids of the assets `handles` name in the company; a well-formed handle that names none
+/// there is left out, as an id that does not exist is.
+fn asset_ids(handles: &[String], company_id: i64) -> Result<Vec<i64>, Fault> {
+    let mut ids = Vec::with_capacity(handles.len());
+    for handle in handles {
+        ids.extend(AssetRef::parse(handle)?.asset_in(company_id));
+    }
+    Ok(ids)
 }
 
 /// Whether `assetSubTypeArray` with `strictSubTypeCheck` rules out every asset: no asset here
@@ -38,7 +44,7 @@ fn keep_types(assets: &mut Vec<db::search::CatalogAsset>, call: &Call<'_>) -> Re
 
 pub async fn get_assets(call: &Call<'_>) -> Result<Node> {
     let company = call.company().await?;
-    let ids = parse_handles(&call.required_array("assetHandleArray")?)?;
+    let ids = asset_ids(&call.required_array("assetHandleArray")?, company.company_id)?;
     let assets = db::search::by_ids(&call.state.pool, company.company_id, &ids).await?;
     Ok(Node::new("getAssetsReturn").child(Node::array("assetArray", assets.iter().map(types::asset))))
 }
@@ -156,22 +162,27 @@ pub async fn search_assets(call: &Call<'_>) -> Result<Node> {
 
 pub async fn set_url_modifier(call: &Call<'_>) -> Result<Node> {
     let company = call.company().await?;
-    let asset = AssetHandle::parse(call.required("assetHandle")?)?;
+    let asset = AssetRef::parse(call.required("assetHandle")?)?;
     let modifier = call.text("urlModifier").unwrap_or_default().trim();
     let post = call.text("urlPostApplyModifier").unwrap_or_default().trim();
     for (field, value) in [("urlModifier", modifier), ("urlPostApplyModifier", post)] {
         ipscopy_render::parse(value)
             .map_err(|e| Fault::invalid_parameter(format!("{field} is invalid: {e}")))?;
     }
-    let set = db::assets::set_url_modifiers(
-        &call.state.pool,
-        company.company_id,
-        asset.0,
-        modifier,
-        post,
-        call.caller.user_id,
-    )
-    .await?;
+    let set = match asset.asset_in(company.company_id) {
+        Some(asset_id) => {
+            db::assets::set_url_modifiers(
+                &call.state.pool,
+                company.company_id,
+                asset_id,
+                modifier,
+                post,
+                call.caller.user_id,
+            )
+            .await?
+        }
+        None => false,
+    };
     if !set {
         return Err(Fault::not_found(format!(
             "asset {asset} does not exist in company {}",

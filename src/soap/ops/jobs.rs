@@ -30,8 +30,8 @@ fn job_name(job: &JobStatus) -> String {
 fn description(job: &JobStatus) -> String {
     format!(
         "copyImage of {} into {} ({})",
-        AssetHandle(job.source_asset_id),
-        AssetHandle(job.target_asset_id),
+        AssetHandle::new(job.company_id, job.source_asset_id),
+        AssetHandle::new(job.company_id, job.target_asset_id),
         job.target_name
     )
 }
@@ -166,7 +166,8 @@ impl DetailQuery {
 fn job_log(job: &JobStatus, end: chrono::DateTime<chrono::Utc>, query: &DetailQuery) -> Node {
     let succeeded = job.state == JobState::Succeeded;
     let (log_type, message) = if succeeded {
-        ("Info", format!("copied into {} ({})", AssetHandle(job.target_asset_id), job.target_name))
+        let asset = AssetHandle::new(job.company_id, job.target_asset_id);
+        ("Info", format!("copied into {asset} ({})", job.target_name))
     } else {
         // `code: reason`, the failure's display form.
         let failure = job.failure().map(|f| f.to_string());
@@ -177,7 +178,7 @@ fn job_log(job: &JobStatus, end: chrono::DateTime<chrono::Utc>, query: &DetailQu
         .child(Node::leaf("logType", log_type))
         .child(Node::leaf("assetName", &job.target_name))
         .child(Node::leaf("assetType", "Image"))
-        .child(Node::leaf("assetHandle", AssetHandle(job.target_asset_id)));
+        .child(Node::leaf("assetHandle", AssetHandle::new(job.company_id, job.target_asset_id)));
     let (total, details) = query.page(vec![(log_type, job.target_name.clone(), detail)]);
     let count = |yes: bool| u8::from(yes);
     Node::new("log")

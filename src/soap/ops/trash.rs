@@ -4,7 +4,7 @@
 use super::Call;
 use crate::{
     db::{self, companies::CompanyRow},
-    domain::{AssetHandle, CompanyHandle, Fault, TrashState},
+    domain::{AssetRef, CompanyHandle, Fault, TrashState},
     error::{Error, Result},
     soap::xml::Node,
 };
@@ -21,20 +21,25 @@ enum Move {
 
 /// Moves one asset; a fault says why it could not.
 async fn move_one(call: &Call<'_>, company: &CompanyRow, handle: &str, direction: Move) -> Result<()> {
-    let asset = AssetHandle::parse(handle)?;
+    let asset = AssetRef::parse(handle)?;
     let (from, to) = match direction {
         Move::ToTrash => (TrashState::NotInTrash, TrashState::InTrash),
         Move::Restore => (TrashState::InTrash, TrashState::NotInTrash),
     };
-    let was = db::assets::move_trash_state(
-        &call.state.pool,
-        company.company_id,
-        asset.0,
-        from,
-        to,
-        call.caller.user_id,
-    )
-    .await?;
+    let was = match asset.asset_in(company.company_id) {
+        Some(asset_id) => {
+            db::assets::move_trash_state(
+                &call.state.pool,
+                company.company_id,
+                asset_id,
+                from,
+                to,
+                call.caller.user_id,
+            )
+            .await?
+        }
+        None => None,
+    };
     match (was, direction) {
         (Some(state), _) if state == from => Ok(()),
         (Some(_), Move::ToTrash) => {

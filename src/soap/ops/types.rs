@@ -32,7 +32,7 @@ pub fn asset(asset: &CatalogAsset) -> Node {
         .child(Node::leaf("urlModifier", &asset.url_modifier))
         .child(Node::leaf("urlPostApplyModifier", &asset.url_post_apply_modifier));
     Node::new("asset")
-        .child(Node::leaf("assetHandle", AssetHandle(asset.asset_id)))
+        .child(Node::leaf("assetHandle", AssetHandle::new(asset.company_id, asset.asset_id)))
         .child(Node::leaf("type", &asset.r#type))
         .child(Node::leaf("name", &asset.name))
         .child(Node::leaf("folder", &asset.folder_path))
