@@ -82,11 +82,15 @@ async fn the_new_asset_is_visible_as_pending_at_once_with_the_ips_field_names() 
 async fn an_unknown_source_asset_is_refused_with_30001_and_nothing_is_reserved() {
     let app = spawn_app().await;
 
-    let fault = app.submit(404, &app.copy_body(ipscopy::domain::AssetHandle(999), "x", "wid=10")).await;
+    let missing = ipscopy::domain::AssetHandle::new(app.company.0, 999);
+    let fault = app.submit(404, &app.copy_body(missing, "x", "wid=10")).await;
 
     assert_eq!(fault["code"], 30001);
     assert_eq!(fault["fault"], "ipsApiFault");
-    assert!(fault["reason"].as_str().unwrap().contains("a|999|1|999"), "{fault}");
+    assert_eq!(
+        fault["reason"],
+        format!("asset a|{}|1|999 does not exist in company {}", app.company.0, app.company)
+    );
     let reserved: i64 = sqlx::query_scalar("select count(*) from assets").fetch_one(&app.pool).await.unwrap();
     assert_eq!(reserved, 0);
     app.stop().await;

@@ -8,6 +8,7 @@ mod cli;
 mod copies;
 mod crash;
 mod delivery;
+mod handles;
 mod helpers;
 mod hostile_input;
 mod isolation;

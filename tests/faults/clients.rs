@@ -11,7 +11,7 @@ use std::{
 use futures::future::join_all;
 use ipscopy::{
     app::Roles,
-    domain::{AssetHandle, JobHandle},
+    domain::{AssetHandle, AssetRef, JobHandle},
     soap::xml::Element,
 };
 use serde_json::{Value, json};
@@ -415,7 +415,10 @@ fn accept(submit: &Submit, (status, _, body): Answer, seen: &mut Seen) {
 fn copies(submit: &Submit, body: &str) -> Vec<Accepted> {
     let copy = |name: &String, asset: &str, job: Option<&str>| Accepted {
         name: name.clone(),
-        asset: AssetHandle::parse(asset).unwrap_or_else(|e| panic!("{e:?} in {body}")).0,
+        asset: match AssetRef::parse(asset) {
+            Ok(AssetRef::Issued(handle)) => handle.asset_id,
+            other => panic!("{other:?} is not a handle we issue, in {body}"),
+        },
         job: job.map(|j| JobHandle::parse(j).unwrap_or_else(|e| panic!("{e:?} in {body}")).job_id),
     };
     match submit.front {

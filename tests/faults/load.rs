@@ -165,7 +165,7 @@ pub async fn settle(app: &TestApp, tally: &Tally, source: AssetHandle, within: D
             .expect("targets");
     let mut expected: BTreeSet<String> =
         succeeded_targets.iter().map(|&asset| asset_key(app.company.0, asset)).collect();
-    expected.insert(asset_key(app.company.0, source.0));
+    expected.insert(asset_key(app.company.0, source.asset_id));
     Counts {
         accepted: ids.len(),
         succeeded: in_state(app, ids, "succeeded").await,

@@ -198,14 +198,15 @@ async fn short_asset_handles_and_f_prefixed_folder_handles_are_accepted() {
     let source = app.add_image("chelsea", "chelsea.png").await;
     let params = format!(
         "<companyHandle>{}</companyHandle><assetHandle>a|{}</assetHandle><folderHandle>f|{}</folderHandle><name>short</name><urlModifier/>",
-        app.company, source.0, app.folder
+        app.company, source.asset_id, app.folder
     );
 
     let reply = app.call("copyImage", &params).await;
 
     let handle = text(reply.ok("copyImage"), "assetHandle").to_string();
     let parts: Vec<&str> = handle.split('|').collect();
-    assert_eq!((parts.len(), parts[0], parts[2]), (4, "a", "1"), "{handle}");
+    let company = app.company.0.to_string();
+    assert_eq!((parts.len(), parts[0], parts[1], parts[2]), (4, "a", company.as_str(), "1"), "{handle}");
     app.stop().await;
 }
 
