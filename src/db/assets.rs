@@ -162,3 +162,74 @@ pub async fn set_url_modifiers(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// What a rename or move of one asset found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Changed {
+    Done,
+    /// The company has no such asset (a failed copy counts as none).
+    NoAsset,
+    /// Another asset of the company already has the name.
+    NameInUse,
+}
+
+/// Renames an asset of the company. The stored object is keyed by the asset's id, so a copy
+/// still rendering lands on the renamed asset.
+pub async fn rename(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    asset_id: i64,
+    name: &str,
+    user_id: i64,
+) -> sqlx::Result<Changed> {
+    let renamed = sqlx::query_scalar!(
+        "update assets set name = $3, modified_by = $4, updated_at = now()
+         where company_id = $1 and asset_id = $2 and state <> 'failed' returning asset_id",
+        company_id,
+        asset_id,
+        name,
+        user_id
+    )
+    .fetch_optional(db)
+    .await;
+    match renamed {
+        Ok(Some(_)) => Ok(Changed::Done),
+        Ok(None) => Ok(Changed::NoAsset),
+        Err(sqlx::Error::Database(e)) if e.constraint() == Some("assets_name_key") => Ok(Changed::NameInUse),
+        Err(e) => Err(e),
+    }
+}
+
+/// Moves an asset of the company into one of its folders.
+pub async fn move_to(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    asset_id: i64,
+    folder_id: i64,
+    user_id: i64,
+) -> sqlx::Result<Changed> {
+    let moved = sqlx::query_scalar!(
+        "update assets set folder_id = $3, modified_by = $4, updated_at = now()
+         where company_id = $1 and asset_id = $2 and state <> 'failed' returning asset_id",
+        company_id,
+        asset_id,
+        folder_id,
+        user_id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(if moved.is_some() { Changed::Done } else { Changed::NoAsset })
+}
+
+/// How many assets of each type the company has outside the trash (failed copies are none).
+pub async fn counts(db: impl PgExecutor<'_>, company_id: i64) -> sqlx::Result<Vec<(String, i64)>> {
+    let rows = sqlx::query!(
+        r#"select type, count(*) as "count!" from assets
+           where company_id = $1 and state <> 'failed' and trash_state = 'NotInTrash'
+           group by type order by type"#,
+        company_id
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.r#type, r.count)).collect())
+}

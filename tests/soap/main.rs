@@ -11,6 +11,7 @@ mod helpers;
 mod hostile;
 mod login;
 mod matrix;
+mod organize;
 mod protocol;
 mod wsdl_diff;
 mod zeep;

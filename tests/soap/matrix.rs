@@ -23,6 +23,10 @@ const EXPECTED: &[(&str, Access)] = &[
     ("getActiveJobs", Access::Read),
     ("getAssets", Access::Read),
     ("getAssetsByName", Access::Read),
+    ("getAssetCounts", Access::Read),
+    ("renameAsset", Access::Write),
+    ("moveAsset", Access::Write),
+    ("moveAssets", Access::Write),
     ("getCompanyInfo", Access::Read),
     ("getCompanyMembership", Access::Read),
     ("getFolderTree", Access::Read),
@@ -65,6 +69,15 @@ async fn every_role_may_call_exactly_the_operations_its_access_allows_and_gets_2
                 "getAssets" => format!("{c}<assetHandleArray><items>{source}</items></assetHandleArray>"),
                 "getAssetsByName" => format!("{c}<nameArray><items>source</items></nameArray>"),
                 "getFolderTree" => format!("{c}<depth>-1</depth>"),
+                "renameAsset" => format!(
+                    "{c}<assetHandle>{victim}</assetHandle><newName>renamed-{i}</newName><validateName>true</validateName>"
+                ),
+                "moveAsset" => {
+                    format!("{c}<assetHandle>{victim}</assetHandle><folderHandle>{folder}</folderHandle>")
+                }
+                "moveAssets" => format!(
+                    "{c}<assetMoveArray><items><assetHandle>{victim}</assetHandle><folderHandle>{folder}</folderHandle></items></assetMoveArray>"
+                ),
                 "getJobLogDetails" => format!("{c}<originalName>copy-{i}</originalName>"),
                 "setUrlModifier" => {
                     format!("{c}<assetHandle>{source}</assetHandle><urlModifier>wid=5</urlModifier>")
@@ -113,6 +126,15 @@ async fn a_member_of_another_company_gets_20000_for_every_company_operation() {
             ("folderPath", "/x".into()),
             ("depth", "1".into()),
             ("originalName", "x".into()),
+            ("newName", "stolen".into()),
+            ("validateName", "true".into()),
+            (
+                "assetMoveArray",
+                format!(
+                    "<items><assetHandle>{source}</assetHandle><folderHandle>{}</folderHandle></items>",
+                    app.folder
+                ),
+            ),
         ];
         let takes = &operation(op).expect("a served operation").param;
         let params: String = inputs

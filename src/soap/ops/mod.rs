@@ -4,6 +4,7 @@ mod assets;
 mod copy;
 mod folders;
 mod jobs;
+mod organize;
 mod trash;
 mod types;
 mod users;
@@ -13,7 +14,7 @@ use crate::{
     auth::{self, Caller},
     db::{self, companies::CompanyRow},
     domain::{CompanyHandle, Fault, FolderPath, Role, role::Access},
-    error::Result,
+    error::{Error, Result},
     soap::xml::{Element, Node},
     state::AppState,
 };
@@ -143,6 +144,44 @@ impl Call<'_> {
     }
 }
 
+/// Most items one batch call (`deleteAssets`, `moveAssets`, …) takes; each is its own statement.
+const MAX_BATCH: usize = 1000;
+
+/// Refuses a batch larger than [`MAX_BATCH`].
+fn check_batch(field: &str, len: usize) -> Result<(), Fault> {
+    if len > MAX_BATCH {
+        return Err(Fault::invalid_parameter(format!("{field} holds more than {MAX_BATCH} items")));
+    }
+    Ok(())
+}
+
+/// The reply of a batch call: counts, and each item's fault in `errorDetailArray`, as IPS batch
+/// calls answer instead of faulting. An internal error still fails the whole call.
+fn batch_result(reply: &str, results: Vec<(String, Result<()>)>) -> Result<Node> {
+    let total = results.len();
+    let mut errors = Vec::new();
+    for (handle, outcome) in results {
+        match outcome {
+            Ok(()) => {}
+            Err(Error::Fault(fault)) => errors.push(
+                Node::new("items")
+                    .child(Node::leaf("assetHandle", handle))
+                    .child(Node::leaf("code", fault.code))
+                    .child(Node::leaf("reason", fault.reason)),
+            ),
+            Err(internal) => return Err(internal),
+        }
+    }
+    let mut node = Node::new(reply)
+        .child(Node::leaf("successCount", total - errors.len()))
+        .child(Node::leaf("warningCount", 0))
+        .child(Node::leaf("errorCount", errors.len()));
+    if !errors.is_empty() {
+        node = node.child(Node::array("errorDetailArray", errors));
+    }
+    Ok(node)
+}
+
 /// The value of `choices` named `value` (30001 naming the choices otherwise).
 fn one_of<T: Copy>(field: &str, value: &str, choices: &[(&str, T)]) -> Result<T, Fault> {
     choices.iter().find(|(name, _)| *name == value).map(|(_, v)| *v).ok_or_else(|| {
@@ -199,6 +238,10 @@ pub async fn dispatch(op: &str, call: &Call<'_>) -> Result<Node> {
         "deleteAsset" => trash::delete_asset(call).await,
         "deleteAssets" => trash::delete_assets(call).await,
         "restoreAssetsFromTrash" => trash::restore_assets(call).await,
+        "renameAsset" => organize::rename_asset(call).await,
+        "moveAsset" => organize::move_asset(call).await,
+        "moveAssets" => organize::move_assets(call).await,
+        "getAssetCounts" => organize::get_asset_counts(call).await,
         "getFolders" => folders::get_folders(call).await,
         "getFolderTree" => folders::get_folder_tree(call).await,
         "createFolder" => folders::create_folder(call).await,

@@ -1,16 +1,13 @@
 //! `deleteAsset(s)` to the trash and `restoreAssetsFromTrash`. The batch calls report each
 //! item's fault in the detail arrays instead of faulting, as IPS does.
 
-use super::Call;
+use super::{Call, batch_result, check_batch};
 use crate::{
     db::{self, companies::CompanyRow},
     domain::{AssetRef, CompanyHandle, Fault, TrashState},
-    error::{Error, Result},
+    error::Result,
     soap::xml::Node,
 };
-
-/// Most assets one batch call moves; each is its own statement.
-const MAX_BATCH: usize = 1000;
 
 /// Which way an asset moves.
 #[derive(Clone, Copy)]
@@ -67,32 +64,13 @@ pub async fn delete_asset(call: &Call<'_>) -> Result<Node> {
 async fn batch(call: &Call<'_>, direction: Move, reply: &str) -> Result<Node> {
     let company = call.company().await?;
     let handles = call.required_array("assetHandleArray")?;
-    if handles.len() > MAX_BATCH {
-        return Err(
-            Fault::invalid_parameter(format!("assetHandleArray holds more than {MAX_BATCH} items")).into()
-        );
+    check_batch("assetHandleArray", handles.len())?;
+    let mut results = Vec::with_capacity(handles.len());
+    for handle in handles {
+        let outcome = move_one(call, &company, &handle, direction).await;
+        results.push((handle, outcome));
     }
-    let mut errors = Vec::new();
-    for handle in &handles {
-        match move_one(call, &company, handle, direction).await {
-            Ok(()) => {}
-            Err(Error::Fault(fault)) => errors.push(
-                Node::new("items")
-                    .child(Node::leaf("assetHandle", handle))
-                    .child(Node::leaf("code", fault.code))
-                    .child(Node::leaf("reason", fault.reason)),
-            ),
-            Err(internal) => return Err(internal),
-        }
-    }
-    let mut node = Node::new(reply)
-        .child(Node::leaf("successCount", handles.len() - errors.len()))
-        .child(Node::leaf("warningCount", 0))
-        .child(Node::leaf("errorCount", errors.len()));
-    if !errors.is_empty() {
-        node = node.child(Node::array("errorDetailArray", errors));
-    }
-    Ok(node)
+    batch_result(reply, results)
 }
 
 pub async fn delete_assets(call: &Call<'_>) -> Result<Node> {

@@ -127,6 +127,7 @@ pub const OPERATIONS: &[Operation] = &[
             &[opt("assetArray", Complex("AssetArray"))],
         )
     },
+    op("getAssetCounts", READ, &[COMPANY], &[opt("countArray", Complex("AssetCountArray"))]),
     op(
         "getCompanyInfo",
         READ,
@@ -194,6 +195,14 @@ pub const OPERATIONS: &[Operation] = &[
         Scope::User,
         &[opt("userHandle", Str), opt("email", Str)],
         &[req("userInfo", Complex("User"))],
+    ),
+    op("moveAsset", WRITE, &[COMPANY, req("assetHandle", Str), req("folderHandle", Str)], &[]),
+    op("moveAssets", WRITE, &[COMPANY, req("assetMoveArray", Complex("AssetMoveArray"))], BATCH_RESULT),
+    op(
+        "renameAsset",
+        WRITE,
+        &[COMPANY, req("assetHandle", Str), req("newName", Str), req("validateName", Bool)],
+        &[],
     ),
     op("restoreAssetsFromTrash", WRITE, &[COMPANY, HANDLES], BATCH_RESULT),
     Operation {

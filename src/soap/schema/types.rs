@@ -179,6 +179,8 @@ pub const TYPES: &[ComplexType] = &[
         name: "AssetOperationFault",
         fields: &[req("assetHandle", Str), req("code", Int), req("reason", Str)],
     },
+    ComplexType { name: "AssetMove", fields: &[req("assetHandle", Str), req("folderHandle", Str)] },
+    ComplexType { name: "AssetCount", fields: &[req("assetType", Str), req("count", Int)] },
     ComplexType {
         name: "SystemFieldCondition",
         fields: &[req("field", Str), req("op", Str), opt("value", Str)],
@@ -194,6 +196,8 @@ pub const TYPES: &[ComplexType] = &[
     array("JobLogArray", &[items(Complex("JobLog"))]),
     array("JobLogDetailArray", &[items(Complex("JobLogDetail"))]),
     array("AssetOperationFaultArray", &[items(Complex("AssetOperationFault"))]),
+    array("AssetMoveArray", &[items(Complex("AssetMove"))]),
+    array("AssetCountArray", &[items(Complex("AssetCount"))]),
     array("PermissionSetArray", &[items(Complex("PermissionSet"))]),
     array("PermissionArray", &[items(Complex("Permission"))]),
     array("SystemFieldConditionArray", &[items(Complex("SystemFieldCondition"))]),
