@@ -233,3 +233,41 @@ pub async fn counts(db: impl PgExecutor<'_>, company_id: i64) -> sqlx::Result<Ve
     .await?;
     Ok(rows.into_iter().map(|r| (r.r#type, r.count)).collect())
 }
+
+/// An asset as `empty_from_trash` found it, before it acted.
+#[derive(Debug)]
+pub struct Emptying {
+    pub trash_state: TrashState,
+    /// Still `pending`: its copy is rendering, and it was left in the trash.
+    pub rendering: bool,
+    pub object_key: Option<String>,
+}
+
+/// Empties an asset of the company from the trash, unless its copy is still rendering (the
+/// render would land after its object was deleted). `None` if the company has no such asset;
+/// it was emptied only if it was `InTrash` and not rendering.
+pub async fn empty_from_trash(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    asset_id: i64,
+    user_id: i64,
+) -> sqlx::Result<Option<Emptying>> {
+    sqlx::query_as!(
+        Emptying,
+        r#"with old as (
+             select asset_id, trash_state, state, object_key from assets
+             where company_id = $1 and asset_id = $2 and state <> 'failed' for update
+         ), emptied as (
+             update assets a set trash_state = 'InEmptiedTrash', modified_by = $3, updated_at = now()
+             from old where a.asset_id = old.asset_id and old.trash_state = 'InTrash' and old.state <> 'pending'
+             returning a.asset_id
+         )
+         select trash_state as "trash_state!: TrashState", state = 'pending' as "rendering!", object_key
+         from old"#,
+        company_id,
+        asset_id,
+        user_id
+    )
+    .fetch_optional(db)
+    .await
+}

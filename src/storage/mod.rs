@@ -94,6 +94,13 @@ impl Storage {
         Ok(data.into_bytes())
     }
 
+    /// Deletes the object under `key`; deleting one that is not there succeeds.
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        let _timer = crate::metrics::s3_timer("delete");
+        self.client.delete_object().bucket(&self.bucket).key(key).send().await.map_err(unavailable)?;
+        Ok(())
+    }
+
     /// Every key under `prefix`.
     pub async fn list_keys(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
         let mut keys = Vec::new();

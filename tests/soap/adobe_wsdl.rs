@@ -44,6 +44,7 @@ async fn run_client(app: &TestApp, wsdl: String) {
 
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
     assert!(output.status.success(), "zeep client failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("ok: authorizationFault"), "{stdout}");
 }

@@ -108,6 +108,44 @@ async fn batch_deletes_go_to_the_trash_and_report_each_bad_item_without_faulting
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emptying_the_trash_deletes_the_stored_objects_and_refuses_assets_not_in_it() {
+    let app = spawn_app().await;
+    let gone = app.add_image("gone", "rocket.jpg").await;
+    let kept = app.add_image("kept", "rocket.jpg").await;
+    let c = format!("<companyHandle>{}</companyHandle>", app.company);
+    let storage = &app.running.as_ref().unwrap().storage;
+    let key =
+        |asset: &ipscopy::domain::AssetHandle| ipscopy::storage::asset_key(app.company.0, asset.asset_id);
+    app.call("deleteAsset", &format!("{c}<assetHandle>{gone}</assetHandle>")).await.ok("deleteAsset");
+
+    let emptied = app
+        .call(
+            "emptyAssetsFromTrash",
+            &format!("{c}<assetHandleArray><items>{gone}</items><items>{kept}</items><items>{gone}</items></assetHandleArray>"),
+        )
+        .await;
+    let restored = app
+        .call(
+            "restoreAssetsFromTrash",
+            &format!("{c}<assetHandleArray><items>{gone}</items></assetHandleArray>"),
+        )
+        .await;
+
+    let emptied = emptied.ok("emptyAssetsFromTrash");
+    assert_eq!((text(emptied, "successCount"), text(emptied, "errorCount")), ("1", "2"));
+    let reasons: Vec<&str> = items(emptied, "errorDetailArray").iter().map(|e| text(e, "reason")).collect();
+    assert!(reasons[0].contains("not in the trash") && reasons[1].contains("already emptied"), "{reasons:?}");
+    assert!(storage.get(&key(&gone)).await.is_err(), "the emptied asset's object is deleted");
+    assert!(storage.get(&key(&kept)).await.is_ok(), "the other asset's object is kept");
+    assert_eq!(
+        text(restored.ok("restoreAssetsFromTrash"), "errorCount"),
+        "1",
+        "an emptied asset cannot come back"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn asset_names_are_checked_and_found_company_wide_including_trashed_ones() {
     let app = spawn_app().await;
     let a = app.add_image("taken", "rocket.jpg").await;

@@ -20,6 +20,7 @@ const EXPECTED: &[(&str, Access)] = &[
     ("deleteAsset", Access::Write),
     ("restoreAssetsFromTrash", Access::Write),
     ("deleteAssets", Access::Write),
+    ("emptyAssetsFromTrash", Access::Write),
     ("getActiveJobs", Access::Read),
     ("getAssets", Access::Read),
     ("getAssetsByName", Access::Read),
@@ -63,7 +64,7 @@ async fn every_role_may_call_exactly_the_operations_its_access_allows_and_gets_2
                 ),
                 "createFolder" => format!("{c}<folderPath>/made-by-{i}</folderPath>"),
                 "deleteAsset" => format!("{c}<assetHandle>{victim}</assetHandle>"),
-                "restoreAssetsFromTrash" | "deleteAssets" => {
+                "restoreAssetsFromTrash" | "deleteAssets" | "emptyAssetsFromTrash" => {
                     format!("{c}<assetHandleArray><items>{victim}</items></assetHandleArray>")
                 }
                 "getAssets" => format!("{c}<assetHandleArray><items>{source}</items></assetHandleArray>"),

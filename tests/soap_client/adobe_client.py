@@ -45,7 +45,7 @@ class Session:
         self.email, self.password, self.reader = email, password, reader
         self.company, self.folder, self.source = company, folder, source
         self.name = "adobe-zeep-copy"
-        self.copy = self.copy12 = None
+        self.copy = self.copy12 = self.made = None
 
     def need(self, handle, what):
         if handle is None:
@@ -81,6 +81,7 @@ class Session:
         path = bare(self.folder) + "adobe-zeep/"
         handle = self.ips.createFolder(companyHandle=self.company, folderPath=path, _soapheaders=self.me)
         assert bare(handle) == path, handle
+        self.made = handle
         return handle
 
     def copyImage(self):
@@ -186,6 +187,44 @@ class Session:
         )
         return self.copy
 
+    def renameAsset(self):
+        self.ips.renameAsset(
+            companyHandle=self.company, assetHandle=self.need(self.copy, "copy"), newName=self.name + "-final",
+            validateName=True, _soapheaders=self.me,
+        )
+        return f"{self.copy} is {self.name}-final"
+
+    def moveAsset(self):
+        self.ips.moveAsset(
+            companyHandle=self.company, assetHandle=self.need(self.copy, "copy"),
+            folderHandle=self.need(self.made, "folder"), _soapheaders=self.me,
+        )
+        return f"{self.copy} in {self.made}"
+
+    def moveAssets(self):
+        back = {"items": [{"assetHandle": self.need(self.copy, "copy"), "folderHandle": self.folder}]}
+        reply = self.ips.moveAssets(companyHandle=self.company, assetMoveArray=back, _soapheaders=self.me)
+        assert (reply.successCount, reply.errorCount) == (1, 0), reply
+        return f"{self.copy} back in {self.folder}"
+
+    def getAssetCounts(self):
+        reply = self.ips.getAssetCounts(companyHandle=self.company, _soapheaders=self.me)
+        counts = {c.assetType: c.count for c in items(reply)}
+        assert counts.get("Image", 0) >= 2, counts
+        return f"{counts}"
+
+    def emptyAssetsFromTrash(self):
+        handles = {"items": [self.need(self.copy12, "SOAP 1.2 copy")]}
+        deadline = time.monotonic() + 30
+        while True:  # a copy still rendering is refused until its render lands
+            reply = self.ips.emptyAssetsFromTrash(companyHandle=self.company, assetHandleArray=handles, _soapheaders=self.me)
+            rendering = reply.errorCount and "still being rendered" in items(reply.errorDetailArray)[0].reason
+            if not rendering or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert (reply.successCount, reply.errorCount) == (1, 0), reply
+        return f"{self.copy12} emptied"
+
     def deleteAsset(self):
         self.ips.deleteAsset(
             companyHandle=self.company, assetHandle=self.need(self.copy12, "SOAP 1.2 copy"), _soapheaders=self.me
@@ -253,7 +292,8 @@ STEPS = [
     "getCompanyInfo", "checkLogin", "getUserInfo", "getCompanyMembership", "createFolder",
     "copyImage", "copyImage_soap12", "getActiveJobs", "getAssets", "getAssetsByName", "searchAssets",
     "getFolders", "getFolderTree", "getJobLogDetails", "checkAssetNames", "setUrlModifier",
-    "deleteAsset", "restoreAssetsFromTrash", "deleteAssets",
+    "renameAsset", "moveAsset", "moveAssets", "getAssetCounts",
+    "deleteAsset", "restoreAssetsFromTrash", "deleteAssets", "emptyAssetsFromTrash",
     "ipsApiFault", "authenticationFault", "authorizationFault",
 ]
 

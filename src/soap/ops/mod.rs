@@ -238,6 +238,7 @@ pub async fn dispatch(op: &str, call: &Call<'_>) -> Result<Node> {
         "deleteAsset" => trash::delete_asset(call).await,
         "deleteAssets" => trash::delete_assets(call).await,
         "restoreAssetsFromTrash" => trash::restore_assets(call).await,
+        "emptyAssetsFromTrash" => trash::empty_assets(call).await,
         "renameAsset" => organize::rename_asset(call).await,
         "moveAsset" => organize::move_asset(call).await,
         "moveAssets" => organize::move_assets(call).await,

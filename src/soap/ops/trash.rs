@@ -1,5 +1,6 @@
-//! `deleteAsset(s)` to the trash and `restoreAssetsFromTrash`. The batch calls report each
-//! item's fault in the detail arrays instead of faulting, as IPS does.
+//! `deleteAsset(s)` to the trash, `restoreAssetsFromTrash`, and `emptyAssetsFromTrash`, which
+//! also deletes the stored objects. The batch calls report each item's fault in the detail
+//! arrays instead of faulting, as IPS does.
 
 use super::{Call, batch_result, check_batch};
 use crate::{
@@ -79,4 +80,64 @@ pub async fn delete_assets(call: &Call<'_>) -> Result<Node> {
 
 pub async fn restore_assets(call: &Call<'_>) -> Result<Node> {
     batch(call, Move::Restore, "restoreAssetsFromTrashReturn").await
+}
+
+/// Empties one asset from the trash and deletes its stored object.
+async fn empty_one(call: &Call<'_>, company: &CompanyRow, handle: &str) -> Result<()> {
+    let asset = AssetRef::parse(handle)?;
+    let found = match asset.asset_in(company.company_id) {
+        Some(asset_id) => {
+            db::assets::empty_from_trash(&call.state.pool, company.company_id, asset_id, call.caller.user_id)
+                .await?
+        }
+        None => None,
+    };
+    let Some(found) = found else {
+        return Err(Fault::not_found(format!(
+            "asset {asset} does not exist in company {}",
+            CompanyHandle(company.company_id)
+        ))
+        .into());
+    };
+    match found.trash_state {
+        TrashState::NotInTrash => {
+            return Err(Fault::invalid_parameter(format!(
+                "asset {asset} is not in the trash; delete it first"
+            ))
+            .into());
+        }
+        TrashState::InEmptiedTrash => {
+            return Err(Fault::invalid_parameter(format!(
+                "asset {asset} was already emptied from the trash"
+            ))
+            .into());
+        }
+        TrashState::InTrash if found.rendering => {
+            return Err(Fault::invalid_parameter(format!(
+                "asset {asset} is still being rendered; empty it once its copy has finished"
+            ))
+            .into());
+        }
+        TrashState::InTrash => {}
+    }
+    // The row says emptied first: a failure (or a client hanging up) here leaves an object that
+    // no asset names, never an asset whose object is gone.
+    if let Some(key) = found.object_key
+        && let Err(e) = call.state.storage.delete(&key).await
+    {
+        tracing::warn!(error = %e, key, asset = %asset, "an emptied asset's object was not deleted");
+    }
+    Ok(())
+}
+
+pub async fn empty_assets(call: &Call<'_>) -> Result<Node> {
+    let company = call.company().await?;
+    let handles = call.required_array("assetHandleArray")?;
+    check_batch("assetHandleArray", handles.len())?;
+    let mut results = Vec::with_capacity(handles.len());
+    for handle in handles {
+        let outcome = empty_one(call, &company, &handle).await;
+        results.push((handle, outcome));
+    }
+    batch_result("emptyAssetsFromTrashReturn", results)
 }

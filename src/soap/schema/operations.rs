@@ -93,6 +93,7 @@ pub const OPERATIONS: &[Operation] = &[
     op("createFolder", WRITE, &[COMPANY, req("folderPath", Str)], &[req("folderHandle", Str)]),
     op("deleteAsset", WRITE, &[COMPANY, req("assetHandle", Str)], &[]),
     op("deleteAssets", WRITE, &[COMPANY, HANDLES], BATCH_RESULT),
+    op("emptyAssetsFromTrash", WRITE, &[COMPANY, HANDLES], BATCH_RESULT),
     op(
         "getActiveJobs",
         READ,
