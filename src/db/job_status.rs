@@ -74,3 +74,38 @@ pub async fn by_target_name(
         .fetch_all(db)
         .await
 }
+
+/// What `finished` lists: a company's ended jobs, optionally of one submitter and ending in
+/// `[from, to]`, ordered by `sort` (end or start time), at most `limit`.
+pub struct FinishedQuery {
+    pub company_id: i64,
+    pub user_id: Option<i64>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub by_start: bool,
+    pub descending: bool,
+    pub limit: i64,
+}
+
+/// The jobs of a [`FinishedQuery`].
+pub async fn finished(db: impl PgExecutor<'_>, q: &FinishedQuery) -> sqlx::Result<Vec<JobStatus>> {
+    job_status!(
+        "where j.company_id = $1 and j.finished_at is not null
+           and ($2::bigint is null or j.created_by = $2)
+           and ($3::timestamptz is null or j.finished_at >= $3)
+           and ($4::timestamptz is null or j.finished_at <= $4)
+         order by case when $6 then (case when $5 then coalesce(j.started_at, j.created_at) else j.finished_at end) end desc,
+                  case when not $6 then (case when $5 then coalesce(j.started_at, j.created_at) else j.finished_at end) end,
+                  j.job_id
+         limit $7",
+        q.company_id,
+        q.user_id,
+        q.from,
+        q.to,
+        q.by_start,
+        q.descending,
+        q.limit
+    )
+    .fetch_all(db)
+    .await
+}

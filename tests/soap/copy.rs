@@ -175,3 +175,31 @@ async fn a_queued_copy_is_listed_by_get_active_jobs_as_new_and_has_no_log_yet() 
     assert!(items(log.ok("getJobLogDetails"), "jobLogArray").is_empty());
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_job_logs_lists_finished_copies_filtered_by_submitter_and_dates() {
+    let app = spawn_app().await;
+    let source = app.add_image("chelsea", "chelsea.png").await;
+    app.call("copyImage", &copy_params(&app, &source.to_string(), "logged", "wid=40")).await.ok("copyImage");
+    wait_for_log(&app, "logged").await;
+    let c = format!("<companyHandle>{}</companyHandle>", app.company);
+    let user = app.call("getUserInfo", "").await;
+    let me = text(user.ok("getUserInfo").child("userInfo").unwrap(), "userHandle").to_string();
+
+    let mine = app.call("getJobLogs", &format!("{c}<userHandle>{me}</userHandle>")).await;
+    let anyone_in_my_companies = app.call("getJobLogs", "").await;
+    let someone_else = app.call("getJobLogs", &format!("{c}<userHandle>u|424242</userHandle>")).await;
+    let future = app.call("getJobLogs", &format!("{c}<startDate>2999-01-01T00:00:00Z</startDate>")).await;
+    let bad = app.call("getJobLogs", &format!("{c}<numRows>0</numRows>")).await;
+
+    let logs = items(mine.ok("getJobLogs"), "jobLogArray");
+    assert_eq!(logs.len(), 1, "{}", mine.raw);
+    assert_eq!(text(logs[0], "originalJobName"), "logged");
+    assert_eq!(text(logs[0], "fileSuccessCount"), "1");
+    assert!(logs[0].child("detailArray").is_none(), "getJobLogs lists logs without their details");
+    assert_eq!(items(anyone_in_my_companies.ok("getJobLogs"), "jobLogArray").len(), 1);
+    assert!(items(someone_else.ok("getJobLogs"), "jobLogArray").is_empty());
+    assert!(items(future.ok("getJobLogs"), "jobLogArray").is_empty());
+    assert_eq!(bad.fault().1, 30001);
+    app.stop().await;
+}

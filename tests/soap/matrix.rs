@@ -33,6 +33,7 @@ const EXPECTED: &[(&str, Access)] = &[
     ("getFolderTree", Access::Read),
     ("getFolders", Access::Read),
     ("getJobLogDetails", Access::Read),
+    ("getJobLogs", Access::Read),
     ("getUserInfo", Access::Read),
     ("searchAssets", Access::Read),
     ("setUrlModifier", Access::Write),

@@ -172,6 +172,12 @@ class Session:
         assert log.fileSuccessCount == 1 and not log.fatalError, log
         return f"{log.jobHandle} {log.logType} success={log.fileSuccessCount}"
 
+    def getJobLogs(self):
+        reply = self.ips.getJobLogs(companyHandle=self.company, _soapheaders=self.me)
+        logs = items(reply)
+        assert any(log.originalJobName == self.name for log in logs), logs
+        return f"{len(logs)} logs"
+
     def checkAssetNames(self):
         in_use = items(self.ips.checkAssetNames(
             companyHandle=self.company, assetNameArray={"items": [self.name, "adobe-zeep-unused"]},
@@ -291,7 +297,7 @@ class Session:
 STEPS = [
     "getCompanyInfo", "checkLogin", "getUserInfo", "getCompanyMembership", "createFolder",
     "copyImage", "copyImage_soap12", "getActiveJobs", "getAssets", "getAssetsByName", "searchAssets",
-    "getFolders", "getFolderTree", "getJobLogDetails", "checkAssetNames", "setUrlModifier",
+    "getFolders", "getFolderTree", "getJobLogDetails", "getJobLogs", "checkAssetNames", "setUrlModifier",
     "renameAsset", "moveAsset", "moveAssets", "getAssetCounts",
     "deleteAsset", "restoreAssetsFromTrash", "deleteAssets", "emptyAssetsFromTrash",
     "ipsApiFault", "authenticationFault", "authorizationFault",

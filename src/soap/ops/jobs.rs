@@ -56,8 +56,8 @@ async fn named_jobs(call: &Call<'_>, company_id: i64, active_only: bool) -> Resu
     Ok(jobs)
 }
 
-/// The companies whose jobs `getActiveJobs` lists: the one named, else every company where the
-/// caller holds an active role that may read.
+/// The companies whose jobs `getActiveJobs` and `getJobLogs` list: the one named, else every
+/// company where the caller holds an active role that may read.
 async fn active_job_companies(call: &Call<'_>) -> Result<Vec<i64>> {
     if call.optional("companyHandle").is_some() {
         return Ok(vec![call.company().await?.company_id]);
@@ -163,7 +163,8 @@ impl DetailQuery {
     }
 }
 
-fn job_log(job: &JobStatus, end: chrono::DateTime<chrono::Utc>, query: &DetailQuery) -> Node {
+/// A job's `JobLog`; with `details` (getJobLogDetails) its detail rows too.
+fn job_log(job: &JobStatus, end: chrono::DateTime<chrono::Utc>, details: Option<&DetailQuery>) -> Node {
     let succeeded = job.state == JobState::Succeeded;
     let (log_type, message) = if succeeded {
         let asset = AssetHandle::new(job.company_id, job.target_asset_id);
@@ -179,9 +180,8 @@ fn job_log(job: &JobStatus, end: chrono::DateTime<chrono::Utc>, query: &DetailQu
         .child(Node::leaf("assetName", &job.target_name))
         .child(Node::leaf("assetType", "Image"))
         .child(Node::leaf("assetHandle", AssetHandle::new(job.company_id, job.target_asset_id)));
-    let (total, details) = query.page(vec![(log_type, job.target_name.clone(), detail)]);
     let count = |yes: bool| u8::from(yes);
-    Node::new("log")
+    let log = Node::new("log")
         .child(Node::leaf("companyHandle", CompanyHandle(job.company_id)))
         .child(Node::leaf("jobHandle", handle(job)))
         .child(Node::leaf("jobName", job_name(job)))
@@ -202,15 +202,58 @@ fn job_log(job: &JobStatus, end: chrono::DateTime<chrono::Utc>, query: &DetailQu
         .child(Node::leaf("transferSuccessCount", 0))
         .child(Node::leaf("transferErrorCount", 0))
         .child(Node::leaf("transferWarningCount", 0))
-        .child(Node::leaf("fatalError", !succeeded))
-        .child(Node::leaf("detailTotalRows", total))
-        .child(Node::array("detailArray", details))
+        .child(Node::leaf("fatalError", !succeeded));
+    match details {
+        Some(query) => {
+            let (total, details) = query.page(vec![(log_type, job.target_name.clone(), detail)]);
+            log.child(Node::leaf("detailTotalRows", total)).child(Node::array("detailArray", details))
+        }
+        None => log,
+    }
 }
 
 pub async fn get_job_log_details(call: &Call<'_>) -> Result<Node> {
     let company = call.company().await?;
     let query = DetailQuery::read(call)?;
     let jobs = named_jobs(call, company.company_id, false).await?;
-    let logs = jobs.iter().filter_map(|job| Some(job_log(job, job.finished_at?, &query)));
+    let logs = jobs.iter().filter_map(|job| Some(job_log(job, job.finished_at?, Some(&query))));
     Ok(Node::new("getJobLogDetailsReturn").child(Node::array("jobLogArray", logs)))
+}
+
+/// Most logs one `getJobLogs` call lists per company.
+const MAX_LOGS: i64 = 1000;
+
+fn date_param(call: &Call<'_>, name: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, Fault> {
+    call.optional(name)
+        .map(|text| {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .map(|d| d.with_timezone(&chrono::Utc))
+                .map_err(|_| Fault::invalid_parameter(format!("{name} {text:?} is not an xsd:dateTime")))
+        })
+        .transpose()
+}
+
+pub async fn get_job_logs(call: &Call<'_>) -> Result<Node> {
+    let user_id = call.optional("userHandle").map(super::users::parse_user_handle).transpose()?;
+    let by_start = match call.optional("sortBy") {
+        Some(s) => one_of("sortBy", s, &[("EndDate", false), ("StartDate", true)])?,
+        None => false,
+    };
+    let descending = match call.optional("sortDirection") {
+        Some(d) => one_of("sortDirection", d, &[("Ascending", false), ("Descending", true)])?,
+        None => true,
+    };
+    let limit = call.int("numRows")?.unwrap_or(MAX_LOGS);
+    if !(1..=MAX_LOGS).contains(&limit) {
+        return Err(Fault::invalid_parameter(format!("numRows must be 1 to {MAX_LOGS}")).into());
+    }
+    let (from, to) = (date_param(call, "startDate")?, date_param(call, "endDate")?);
+    let mut logs = Vec::new();
+    for company_id in active_job_companies(call).await? {
+        let query =
+            db::job_status::FinishedQuery { company_id, user_id, from, to, by_start, descending, limit };
+        let jobs = db::job_status::finished(&call.state.pool, &query).await?;
+        logs.extend(jobs.iter().filter_map(|job| Some(job_log(job, job.finished_at?, None))));
+    }
+    Ok(Node::new("getJobLogsReturn").child(Node::array("jobLogArray", logs)))
 }

@@ -252,6 +252,7 @@ pub async fn dispatch(op: &str, call: &Call<'_>) -> Result<Node> {
         "checkLogin" => users::check_login(call).await,
         "getActiveJobs" => jobs::get_active_jobs(call).await,
         "getJobLogDetails" => jobs::get_job_log_details(call).await,
+        "getJobLogs" => jobs::get_job_logs(call).await,
         other => {
             Err(Fault::new(Fault::INVALID_REQUEST_XML, format!("operation {other} is not supported")).into())
         }

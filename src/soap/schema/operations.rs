@@ -3,7 +3,7 @@
 
 use super::{
     Field,
-    Ty::{Bool, Complex, Int, Str},
+    Ty::{Bool, Complex, DateTime, Int, Str},
     opt, req,
 };
 use crate::domain::role::Access;
@@ -188,6 +188,20 @@ pub const OPERATIONS: &[Operation] = &[
             opt("resultsPage", Int),
             opt("sortBy", Str),
             opt("sortDirection", Str),
+        ],
+        &[req("jobLogArray", Complex("JobLogArray"))],
+    ),
+    op(
+        "getJobLogs",
+        READ,
+        &[
+            opt("companyHandle", Str),
+            opt("userHandle", Str),
+            opt("sortBy", Str),
+            opt("sortDirection", Str),
+            opt("startDate", DateTime),
+            opt("endDate", DateTime),
+            opt("numRows", Int),
         ],
         &[req("jobLogArray", Complex("JobLogArray"))],
     ),
