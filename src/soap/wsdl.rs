@@ -13,7 +13,7 @@ use axum::{
 
 use super::{
     envelope::NS_IPS,
-    schema::{ComplexType, Field, OPERATIONS, TYPES, Ty},
+    schema::{ComplexType, Field, OPERATIONS, TYPES, Ty, req},
     xml::Node,
 };
 
@@ -84,10 +84,7 @@ fn types_schema(types_ns: &str) -> Node {
 }
 
 fn header_schema() -> Node {
-    let code_and_reason = [
-        Field { name: "code", ty: Ty::Int, required: true, many: false },
-        Field { name: "reason", ty: Ty::Str, required: true, many: false },
-    ];
+    let code_and_reason = [req("code", Ty::Int), req("reason", Ty::Str)];
     let mut schema =
         Node::new("xsd:schema").attr("targetNamespace", NS_IPS).attr("elementFormDefault", "qualified");
     for fault in FAULTS {

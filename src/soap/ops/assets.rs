@@ -1,12 +1,12 @@
 //! Asset reads and `setUrlModifier`.
 
-use super::{Call, one_of, types};
+use super::{Call, asset_id_in, no_asset, one_of, types};
 use crate::{
     db::{
         self,
         search::{NameCondition, NameOp, SearchQuery, SortBy},
     },
-    domain::{AssetRef, CompanyHandle, Fault, TrashState},
+    domain::{AssetRef, Fault, TrashState},
     error::Result,
     soap::xml::Node,
 };
@@ -124,10 +124,7 @@ pub async fn search_assets(call: &Call<'_>) -> Result<Node> {
         )?,
         None => SortBy::Created,
     };
-    let descending = match call.optional("sortDirection") {
-        Some(d) => one_of("sortDirection", d, &[("Ascending", false), ("Descending", true)])?,
-        None => false,
-    };
+    let descending = call.descending(false)?;
     let per_page = call.int("recordsPerPage")?.unwrap_or(MAX_PAGE);
     if !(1..=MAX_PAGE).contains(&per_page) {
         return Err(Fault::invalid_parameter(format!("recordsPerPage must be 1 to {MAX_PAGE}")).into());
@@ -169,26 +166,18 @@ pub async fn set_url_modifier(call: &Call<'_>) -> Result<Node> {
         ipscopy_render::parse(value)
             .map_err(|e| Fault::invalid_parameter(format!("{field} is invalid: {e}")))?;
     }
-    let set = match asset.asset_in(company.company_id) {
-        Some(asset_id) => {
-            db::assets::set_url_modifiers(
-                &call.state.pool,
-                company.company_id,
-                asset_id,
-                modifier,
-                post,
-                call.caller.user_id,
-            )
-            .await?
-        }
-        None => false,
-    };
+    let asset_id = asset_id_in(&asset, &company)?;
+    let set = db::assets::set_url_modifiers(
+        &call.state.pool,
+        company.company_id,
+        asset_id,
+        modifier,
+        post,
+        call.caller.user_id,
+    )
+    .await?;
     if !set {
-        return Err(Fault::not_found(format!(
-            "asset {asset} does not exist in company {}",
-            CompanyHandle(company.company_id)
-        ))
-        .into());
+        return Err(no_asset(&asset, &company).into());
     }
     Ok(Node::new("setUrlModifierReturn"))
 }

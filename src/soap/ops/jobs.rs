@@ -128,10 +128,7 @@ impl DetailQuery {
             Some(s) => Some(one_of("sortBy", s, &[("LogType", "LogType"), ("AssetName", "AssetName")])?),
             None => None,
         };
-        let descending = match call.optional("sortDirection") {
-            Some(d) => one_of("sortDirection", d, &[("Ascending", false), ("Descending", true)])?,
-            None => false,
-        };
+        let descending = call.descending(false)?;
         let per_page = call.int("recordsPerPage")?.unwrap_or(MAX_PAGE);
         if !(1..=MAX_PAGE).contains(&per_page) {
             return Err(Fault::invalid_parameter(format!("recordsPerPage must be 1 to {MAX_PAGE}")));
@@ -223,31 +220,18 @@ pub async fn get_job_log_details(call: &Call<'_>) -> Result<Node> {
 /// Most logs one `getJobLogs` call lists per company.
 const MAX_LOGS: i64 = 1000;
 
-fn date_param(call: &Call<'_>, name: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, Fault> {
-    call.optional(name)
-        .map(|text| {
-            chrono::DateTime::parse_from_rfc3339(text)
-                .map(|d| d.with_timezone(&chrono::Utc))
-                .map_err(|_| Fault::invalid_parameter(format!("{name} {text:?} is not an xsd:dateTime")))
-        })
-        .transpose()
-}
-
 pub async fn get_job_logs(call: &Call<'_>) -> Result<Node> {
     let user_id = call.optional("userHandle").map(super::users::parse_user_handle).transpose()?;
     let by_start = match call.optional("sortBy") {
         Some(s) => one_of("sortBy", s, &[("EndDate", false), ("StartDate", true)])?,
         None => false,
     };
-    let descending = match call.optional("sortDirection") {
-        Some(d) => one_of("sortDirection", d, &[("Ascending", false), ("Descending", true)])?,
-        None => true,
-    };
+    let descending = call.descending(true)?;
     let limit = call.int("numRows")?.unwrap_or(MAX_LOGS);
     if !(1..=MAX_LOGS).contains(&limit) {
         return Err(Fault::invalid_parameter(format!("numRows must be 1 to {MAX_LOGS}")).into());
     }
-    let (from, to) = (date_param(call, "startDate")?, date_param(call, "endDate")?);
+    let (from, to) = (call.date_time("startDate")?, call.date_time("endDate")?);
     let mut logs = Vec::new();
     for company_id in active_job_companies(call).await? {
         let query =

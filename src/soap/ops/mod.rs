@@ -13,7 +13,7 @@ use super::schema::Scope;
 use crate::{
     auth::{self, Caller},
     db::{self, companies::CompanyRow},
-    domain::{CompanyHandle, Fault, FolderPath, Role, role::Access},
+    domain::{AssetRef, CompanyHandle, Fault, FolderPath, Role, role::Access},
     error::{Error, Result},
     soap::xml::{Element, Node},
     state::AppState,
@@ -71,6 +71,25 @@ impl Call<'_> {
                 _ => Err(Fault::invalid_parameter(format!("{name} {t:?} is not true or false"))),
             })
             .transpose()
+    }
+
+    /// An `xsd:dateTime` parameter.
+    pub fn date_time(&self, name: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, Fault> {
+        self.optional(name)
+            .map(|text| {
+                chrono::DateTime::parse_from_rfc3339(text)
+                    .map(|d| d.with_timezone(&chrono::Utc))
+                    .map_err(|_| Fault::invalid_parameter(format!("{name} {text:?} is not an xsd:dateTime")))
+            })
+            .transpose()
+    }
+
+    /// `sortDirection`: whether `Descending` was asked for (`default` when it is absent).
+    pub fn descending(&self, default: bool) -> Result<bool, Fault> {
+        match self.optional("sortDirection") {
+            Some(d) => one_of("sortDirection", d, &[("Ascending", false), ("Descending", true)]),
+            None => Ok(default),
+        }
     }
 
     /// The company named by `companyHandle`, once the caller is authorized there for this
@@ -142,6 +161,16 @@ impl Call<'_> {
             .into()),
         }
     }
+}
+
+/// 30001 "does not exist": the company has no such asset, or the handle names none of its assets.
+fn no_asset(asset: &AssetRef, company: &CompanyRow) -> Fault {
+    Fault::not_found(format!("asset {asset} does not exist in company {}", CompanyHandle(company.company_id)))
+}
+
+/// The id of the company's asset that `asset` names ([`no_asset`] when it names none there).
+fn asset_id_in(asset: &AssetRef, company: &CompanyRow) -> Result<i64, Fault> {
+    asset.asset_in(company.company_id).ok_or_else(|| no_asset(asset, company))
 }
 
 /// Most items one batch call (`deleteAssets`, `moveAssets`, …) takes; each is its own statement.

@@ -2,7 +2,7 @@
 //! with its copies next. A copy still rendering may be renamed or moved: its render is stored
 //! under the asset's id and lands on the asset wherever it now is.
 
-use super::{Call, batch_result, check_batch};
+use super::{Call, asset_id_in, batch_result, check_batch, no_asset};
 use crate::{
     db::{self, assets::Changed, companies::CompanyRow},
     domain::{AssetRef, CompanyHandle, Fault, names},
@@ -10,26 +10,19 @@ use crate::{
     soap::xml::Node,
 };
 
-fn missing(asset: &str, company: &CompanyRow) -> Fault {
-    Fault::not_found(format!("asset {asset} does not exist in company {}", CompanyHandle(company.company_id)))
-}
-
 pub async fn rename_asset(call: &Call<'_>) -> Result<Node> {
     let company = call.company().await?;
-    let handle = call.required("assetHandle")?;
-    let asset = AssetRef::parse(handle)?;
+    let asset = AssetRef::parse(call.required("assetHandle")?)?;
     // Names are checked whatever `validateName` says: they become storage keys and URLs.
     call.boolean("validateName")?;
     let name = call.text("newName").unwrap_or_default();
     names::validate("newName", name)?;
-    let Some(asset_id) = asset.asset_in(company.company_id) else {
-        return Err(missing(handle, &company).into());
-    };
+    let asset_id = asset_id_in(&asset, &company)?;
     match db::assets::rename(&call.state.pool, company.company_id, asset_id, name, call.caller.user_id)
         .await?
     {
         Changed::Done => Ok(Node::new("renameAssetReturn")),
-        Changed::NoAsset => Err(missing(handle, &company).into()),
+        Changed::NoAsset => Err(no_asset(&asset, &company).into()),
         Changed::NameInUse => Err(Fault::conflict(format!(
             "name {name:?} is already used by an asset of company {}",
             CompanyHandle(company.company_id)
@@ -42,14 +35,12 @@ pub async fn rename_asset(call: &Call<'_>) -> Result<Node> {
 async fn move_one(call: &Call<'_>, company: &CompanyRow, handle: &str, folder: &str) -> Result<()> {
     let asset = AssetRef::parse(handle)?;
     let (folder_id, _) = call.folder(company, "folderHandle", folder).await?;
-    let Some(asset_id) = asset.asset_in(company.company_id) else {
-        return Err(missing(handle, company).into());
-    };
+    let asset_id = asset_id_in(&asset, company)?;
     match db::assets::move_to(&call.state.pool, company.company_id, asset_id, folder_id, call.caller.user_id)
         .await?
     {
         Changed::Done => Ok(()),
-        Changed::NoAsset | Changed::NameInUse => Err(missing(handle, company).into()),
+        Changed::NoAsset | Changed::NameInUse => Err(no_asset(&asset, company).into()),
     }
 }
 

@@ -2,10 +2,10 @@
 //! also deletes the stored objects. The batch calls report each item's fault in the detail
 //! arrays instead of faulting, as IPS does.
 
-use super::{Call, batch_result, check_batch};
+use super::{Call, asset_id_in, batch_result, check_batch, no_asset};
 use crate::{
     db::{self, companies::CompanyRow},
-    domain::{AssetRef, CompanyHandle, Fault, TrashState},
+    domain::{AssetRef, Fault, TrashState},
     error::Result,
     soap::xml::Node,
 };
@@ -24,20 +24,16 @@ async fn move_one(call: &Call<'_>, company: &CompanyRow, handle: &str, direction
         Move::ToTrash => (TrashState::NotInTrash, TrashState::InTrash),
         Move::Restore => (TrashState::InTrash, TrashState::NotInTrash),
     };
-    let was = match asset.asset_in(company.company_id) {
-        Some(asset_id) => {
-            db::assets::move_trash_state(
-                &call.state.pool,
-                company.company_id,
-                asset_id,
-                from,
-                to,
-                call.caller.user_id,
-            )
-            .await?
-        }
-        None => None,
-    };
+    let asset_id = asset_id_in(&asset, company)?;
+    let was = db::assets::move_trash_state(
+        &call.state.pool,
+        company.company_id,
+        asset_id,
+        from,
+        to,
+        call.caller.user_id,
+    )
+    .await?;
     match (was, direction) {
         (Some(state), _) if state == from => Ok(()),
         (Some(_), Move::ToTrash) => {
@@ -47,11 +43,7 @@ async fn move_one(call: &Call<'_>, company: &CompanyRow, handle: &str, direction
             "asset {asset} is not in the trash (or the trash was emptied)"
         ))
         .into()),
-        (None, _) => Err(Fault::not_found(format!(
-            "asset {asset} does not exist in company {}",
-            CompanyHandle(company.company_id)
-        ))
-        .into()),
+        (None, _) => Err(no_asset(&asset, company).into()),
     }
 }
 
@@ -85,20 +77,11 @@ pub async fn restore_assets(call: &Call<'_>) -> Result<Node> {
 /// Empties one asset from the trash and deletes its stored object.
 async fn empty_one(call: &Call<'_>, company: &CompanyRow, handle: &str) -> Result<()> {
     let asset = AssetRef::parse(handle)?;
-    let found = match asset.asset_in(company.company_id) {
-        Some(asset_id) => {
-            db::assets::empty_from_trash(&call.state.pool, company.company_id, asset_id, call.caller.user_id)
-                .await?
-        }
-        None => None,
-    };
-    let Some(found) = found else {
-        return Err(Fault::not_found(format!(
-            "asset {asset} does not exist in company {}",
-            CompanyHandle(company.company_id)
-        ))
-        .into());
-    };
+    let asset_id = asset_id_in(&asset, company)?;
+    let found =
+        db::assets::empty_from_trash(&call.state.pool, company.company_id, asset_id, call.caller.user_id)
+            .await?;
+    let Some(found) = found else { return Err(no_asset(&asset, company).into()) };
     match found.trash_state {
         TrashState::NotInTrash => {
             return Err(Fault::invalid_parameter(format!(
