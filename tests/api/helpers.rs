@@ -317,3 +317,28 @@ impl TestApp {
             .expect("source image stored")
     }
 }
+
+/// What a client script we did not write (zeep, schemathesis) printed, and whether it passed.
+pub struct ScriptRun {
+    pub passed: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `bash <script under the crate> args…` off the runtime threads: the script's client blocks
+/// on HTTP while the app answers on this test's runtime. Its stdout is printed for the log.
+pub async fn run_script(script: &str, args: Vec<String>) -> ScriptRun {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(script);
+    let output =
+        tokio::task::spawn_blocking(move || std::process::Command::new("bash").arg(path).args(args).output())
+            .await
+            .expect("the script's task ends")
+            .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    println!("{stdout}");
+    ScriptRun {
+        passed: output.status.success(),
+        stdout,
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}

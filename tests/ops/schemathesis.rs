@@ -2,9 +2,7 @@
 //! check on: each request the document allows must be accepted (or refused only for a missing
 //! resource or right), each one it forbids refused, and every answer must match the document.
 
-use std::process::Command;
-
-use crate::helpers::{PASSWORD, spawn_app_with};
+use crate::helpers::{PASSWORD, run_script, spawn_app_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_failure_against_the_served_api_document() {
@@ -17,19 +15,11 @@ async fn schemathesis_finds_no_failure_against_the_served_api_document() {
     .await;
     // A real source, so the copies that do reach a company of ours have something to find.
     app.add_image("chelsea", "chelsea.png").await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/openapi_client/run.sh");
-    let args = [app.base.clone(), app.email.clone(), PASSWORD.to_string()];
+    let args = vec![app.base.clone(), app.email.clone(), PASSWORD.to_string()];
 
-    // The fuzzer blocks on HTTP while the server runs on this test's runtime threads.
-    let output = tokio::task::spawn_blocking(move || Command::new("bash").arg(script).args(args).output())
-        .await
-        .expect("the fuzzer task ends")
-        .expect("bash runs");
+    let run = run_script("tests/openapi_client/run.sh", args).await;
 
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    assert!(output.status.success(), "schemathesis reported failures:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("passed"), "schemathesis ran no test:\n{stdout}");
+    assert!(run.passed, "schemathesis reported failures:\n{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("passed"), "schemathesis ran no test:\n{}", run.stdout);
     app.stop().await;
 }

@@ -2,11 +2,11 @@
 //! mode generated from Adobe's published IPS WSDL (and, to show ours is equivalent, from ours),
 //! calling every operation we serve and reading the three typed faults.
 
-use std::{path::PathBuf, process::Command};
+use std::path::PathBuf;
 
 use ipscopy::domain::Role;
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, run_script, spawn_app};
 
 /// A member whose role may read but not write, for the authorizationFault.
 const READER: &str = "reader@acme.example";
@@ -23,8 +23,7 @@ pub fn adobe_wsdl() -> PathBuf {
 async fn run_client(app: &TestApp, wsdl: String) {
     app.add_member(READER, app.company, Role::ImagePortalUser).await;
     let source = app.add_image("chelsea", "chelsea.png").await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/soap_client/run.sh");
-    let args = [
+    let args = vec![
         "adobe_client.py".to_string(),
         wsdl,
         app.base.clone(),
@@ -36,17 +35,10 @@ async fn run_client(app: &TestApp, wsdl: String) {
         READER.to_string(),
     ];
 
-    // The client blocks on HTTP while the server runs on this test's runtime threads.
-    let output = tokio::task::spawn_blocking(move || Command::new("bash").arg(script).args(args).output())
-        .await
-        .expect("the client task ends")
-        .expect("bash runs");
+    let run = run_script("tests/soap_client/run.sh", args).await;
 
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    assert!(output.status.success(), "zeep client failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("ok: authorizationFault"), "{stdout}");
+    assert!(run.passed, "zeep client failed:\n{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("ok: authorizationFault"), "{}", run.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

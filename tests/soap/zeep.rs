@@ -1,15 +1,12 @@
 //! A real SOAP toolkit against our WSDL: `tests/soap_client/client.py` (Python zeep).
 
-use std::process::Command;
-
-use crate::helpers::{PASSWORD, spawn_app};
+use crate::helpers::{PASSWORD, run_script, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_zeep_client_generated_from_our_wsdl_copies_an_image_and_reads_the_copy() {
     let app = spawn_app().await;
     let source = app.add_image("chelsea", "chelsea.png").await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/soap_client/run.sh");
-    let args = [
+    let args = vec![
         app.base.clone(),
         app.email.clone(),
         PASSWORD.to_string(),
@@ -18,15 +15,9 @@ async fn a_zeep_client_generated_from_our_wsdl_copies_an_image_and_reads_the_cop
         app.folder.to_string(),
     ];
 
-    // The client blocks on HTTP while the server runs on this test's runtime threads.
-    let output = tokio::task::spawn_blocking(move || Command::new("bash").arg(script).args(args).output())
-        .await
-        .expect("the client task ends")
-        .expect("bash runs");
+    let run = run_script("tests/soap_client/run.sh", args).await;
 
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "zeep client failed:\n{stdout}\n{stderr}");
-    assert!(stdout.starts_with("ok: a|"), "{stdout}");
+    assert!(run.passed, "zeep client failed:\n{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.starts_with("ok: a|"), "{}", run.stdout);
     app.stop().await;
 }
