@@ -19,6 +19,7 @@ use crate::{
     server::{self, Limits},
     state::AppState,
     storage::{EmbeddedStore, Storage},
+    upload::Uploader,
     webhook::{self, AddressPolicy},
     worker::{Busy, JobContext, Timing, Worker, rescue_stale_jobs},
 };
@@ -160,6 +161,12 @@ pub async fn start(
                     settings.http.company_submit_burst,
                 )
                 .map(Arc::new),
+            },
+            uploader: Uploader {
+                pool: pool.clone(),
+                storage: storage.clone(),
+                limits: Arc::new(settings.worker.render_limits()),
+                max_bytes: settings.http.upload_max_bytes,
             },
             auth: Authenticator::new(pool.clone(), &settings.login),
             job_events: job_events.clone(),

@@ -28,6 +28,12 @@ impl From<sqlx::Error> for Error {
             {
                 unavailable(e)
             }
+            // A copy or move into a folder that `deleteFolder` removed after it was looked up.
+            sqlx::Error::Database(ref db) if db.constraint() == Some("assets_folder_id_fkey") => {
+                Error::Fault(Fault::not_found(
+                    "the folder was deleted while this call ran; nothing was written",
+                ))
+            }
             e => Error::Internal(anyhow::Error::new(e).context("database query failed")),
         }
     }

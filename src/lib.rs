@@ -25,6 +25,7 @@ pub mod soap;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod upload;
 pub mod webhook;
 pub mod worker;
 

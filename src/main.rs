@@ -6,6 +6,7 @@ use ipscopy::{
         bench::{self, BenchArgs},
         render::{self, RenderArgs},
         submit::{self, SubmitArgs},
+        upload::{self, UploadArgs},
     },
     config::{DbSettings, Settings},
     db, telemetry,
@@ -39,6 +40,8 @@ enum Command {
     Bench(BenchArgs),
     /// Submit a CSV or JSON-lines file of copies in batches, with progress; safe to re-run.
     Submit(SubmitArgs),
+    /// Upload image files and directories of them through the API, with progress; safe to re-run.
+    Upload(UploadArgs),
 }
 
 #[tokio::main]
@@ -58,6 +61,7 @@ async fn main() -> std::process::ExitCode {
             .unwrap_or_else(|e| Err(anyhow::anyhow!("the render task failed: {e}"))),
         Command::Bench(args) => bench::run(args).await,
         Command::Submit(args) => submit::run(args).await,
+        Command::Upload(args) => upload::run(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

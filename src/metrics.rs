@@ -75,6 +75,8 @@ fn describe() {
         "ipscopy_outbox_published_total",
         "Job messages the relay published and the broker confirmed."
     );
+    describe_counter!("ipscopy_uploads_total", "Masters uploaded and kept (new assets and overwrites).");
+    describe_counter!("ipscopy_upload_bytes_total", "Bytes of the masters uploaded and kept.");
     describe_histogram!("ipscopy_render_duration_seconds", "Time the render engine took for one attempt.");
     describe_histogram!(
         "ipscopy_job_duration_seconds",
@@ -159,6 +161,12 @@ pub fn finished(company_id: i64, outcome: Final, submitted_at: chrono::DateTime<
 /// Records one render's duration.
 pub fn rendered(elapsed: Duration) {
     histogram!("ipscopy_render_duration_seconds").record(elapsed.as_secs_f64());
+}
+
+/// Counts a master uploaded and kept, of `bytes`.
+pub fn uploaded(bytes: u64) {
+    counter!("ipscopy_uploads_total").increment(1);
+    counter!("ipscopy_upload_bytes_total").increment(bytes);
 }
 
 /// Counts messages the broker confirmed.

@@ -17,6 +17,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub storage: Storage,
     pub copier: Copier,
+    /// Takes uploaded masters.
+    pub uploader: crate::upload::Uploader,
     /// Checks credentials, with failed-login throttling.
     pub auth: Authenticator,
     /// Ids of jobs that just reached a final state (from PostgreSQL notifications), for long-polls.

@@ -4,3 +4,4 @@ pub mod admin;
 pub mod bench;
 pub mod render;
 pub mod submit;
+pub mod upload;

@@ -41,6 +41,10 @@ pub struct HttpSettings {
     /// ones with the most due deliveries); the rest are summed into `endpoint="other"`.
     #[arg(long, env = "IPSCOPY_METRICS_ENDPOINT_LABELS", default_value_t = HttpSettings::ENDPOINT_LABELS)]
     pub metrics_endpoint_labels: usize,
+    /// Largest master `POST /v1/assets` takes, in bytes; a larger one is answered 413 with the
+    /// limit in its reason, and nothing of it is kept.
+    #[arg(long, env = "IPSCOPY_UPLOAD_MAX_BYTES", default_value_t = HttpSettings::UPLOAD_MAX_BYTES)]
+    pub upload_max_bytes: u64,
 }
 
 impl HttpSettings {
@@ -49,6 +53,7 @@ impl HttpSettings {
     const IDLE_TIMEOUT_MS: u64 = 60_000;
     const MAX_CONNECTIONS: usize = 8_192;
     const ENDPOINT_LABELS: usize = 20;
+    const UPLOAD_MAX_BYTES: u64 = 2 << 30;
 
     /// The defaults, listening on `http_addr` with the operators' listener on `ops_addr`.
     pub fn new(http_addr: SocketAddr, ops_addr: SocketAddr) -> Self {
@@ -63,6 +68,7 @@ impl HttpSettings {
             company_submit_burst: 1000,
             metrics_company_labels: 0,
             metrics_endpoint_labels: Self::ENDPOINT_LABELS,
+            upload_max_bytes: Self::UPLOAD_MAX_BYTES,
         }
     }
 }

@@ -19,6 +19,8 @@ pub struct AssetRow {
     pub format: Option<String>,
     pub url_modifier: String,
     pub source_asset_id: Option<i64>,
+    /// How many masters the asset has had: 1, plus one per overwrite.
+    pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -36,9 +38,9 @@ pub struct ImageFacts<'a> {
 pub async fn find(db: impl PgExecutor<'_>, asset_id: i64) -> sqlx::Result<Option<AssetRow>> {
     sqlx::query_as!(
         AssetRow,
-        r#"select a.asset_id, a.company_id, f.path as folder_path, a.name, a.type,
+        r#"select a.asset_id, a.company_id, coalesce(a.trashed_from, f.path) as "folder_path!", a.name, a.type,
                   a.state as "state: AssetState", a.object_key, a.width, a.height, a.file_size, a.format,
-                  a.url_modifier, a.source_asset_id, a.created_at, a.updated_at
+                  a.url_modifier, a.source_asset_id, a.version, a.created_at, a.updated_at
            from assets a join folders f using (folder_id) where a.asset_id = $1"#,
         asset_id
     )
@@ -95,6 +97,69 @@ pub async fn mark_ready(
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// An asset of the company that holds `name`, as an overwrite finds it.
+#[derive(Debug)]
+pub struct Named {
+    pub asset_id: i64,
+    pub state: AssetState,
+    pub trash_state: TrashState,
+    pub version: i32,
+}
+
+/// The company's asset named `name` (failed copies hold no name).
+pub async fn find_by_name(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    name: &str,
+) -> sqlx::Result<Option<Named>> {
+    sqlx::query_as!(
+        Named,
+        r#"select asset_id, state as "state: AssetState", trash_state as "trash_state: TrashState", version
+           from assets where company_id = $1 and name = $2 and state <> 'failed'"#,
+        company_id,
+        name
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Gives a ready asset a new master, if it is still at version `seen` (another overwrite may
+/// have come first). Returns the key of the master it replaced.
+pub async fn replace_master(
+    db: impl PgExecutor<'_>,
+    asset_id: i64,
+    seen: i32,
+    facts: &ImageFacts<'_>,
+    user_id: i64,
+) -> sqlx::Result<Option<Option<String>>> {
+    sqlx::query_scalar!(
+        "with old as (select asset_id, object_key from assets where asset_id = $1 for update)
+         update assets a set object_key = $3, width = $4, height = $5, file_size = $6, format = $7,
+                version = a.version + 1, modified_by = $8, updated_at = now()
+         from old
+         where a.asset_id = old.asset_id and a.version = $2 and a.state = 'ready'
+         returning old.object_key",
+        asset_id,
+        seen,
+        facts.object_key,
+        facts.width as i32,
+        facts.height as i32,
+        facts.file_size as i64,
+        facts.format,
+        user_id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// The key of an asset's current master.
+pub async fn object_key(db: impl PgExecutor<'_>, asset_id: i64) -> sqlx::Result<Option<String>> {
+    Ok(sqlx::query_scalar!("select object_key from assets where asset_id = $1", asset_id)
+        .fetch_optional(db)
+        .await?
+        .flatten())
 }
 
 /// Marks a pending asset failed, which gives its name back.
@@ -209,7 +274,7 @@ pub async fn move_to(
     user_id: i64,
 ) -> sqlx::Result<Changed> {
     let moved = sqlx::query_scalar!(
-        "update assets set folder_id = $3, modified_by = $4, updated_at = now()
+        "update assets set folder_id = $3, trashed_from = null, modified_by = $4, updated_at = now()
          where company_id = $1 and asset_id = $2 and state <> 'failed' returning asset_id",
         company_id,
         asset_id,

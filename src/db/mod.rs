@@ -27,6 +27,11 @@ use sqlx::{
 
 use crate::config::DbSettings;
 
+/// `text` with the `like` wildcards escaped, to match itself inside a pattern.
+pub(crate) fn like_literal(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 /// The schema migrations, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 

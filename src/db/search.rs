@@ -30,7 +30,7 @@ pub struct CatalogAsset {
 
 /// The columns of a [`CatalogAsset`], for [`search`]'s query builder; the macro below holds
 /// the same select for the checked queries, which take only literals.
-const SELECT: &str = "select a.asset_id, a.company_id, f.path as folder_path, a.name, a.type, a.state,
+const SELECT: &str = "select a.asset_id, a.company_id, coalesce(a.trashed_from, f.path) as folder_path, a.name, a.type, a.state,
         a.width, a.height, a.file_size, a.format, a.url_modifier, a.url_post_apply_modifier,
         a.trash_state, a.created_at, a.updated_at, cu.email as create_user,
         coalesce(mu.email, cu.email) as modify_user
@@ -45,7 +45,7 @@ macro_rules! catalog_assets {
     ($filter:literal, $($arg:expr),+) => {
         sqlx::query_as!(
             CatalogAsset,
-            r#"select a.asset_id, a.company_id, f.path as folder_path, a.name, a.type,
+            r#"select a.asset_id, a.company_id, coalesce(a.trashed_from, f.path) as "folder_path!", a.name, a.type,
                       a.state as "state: AssetState", a.width, a.height, a.file_size, a.format, a.url_modifier,
                       a.url_post_apply_modifier, a.trash_state as "trash_state: TrashState", a.created_at,
                       a.updated_at, cu.email as "create_user?", coalesce(mu.email, cu.email) as "modify_user?"
@@ -144,19 +144,15 @@ pub struct SearchQuery {
     pub offset: i64,
 }
 
-/// Escapes `%`, `_` and `\` so a client's text matches literally in `like`.
-fn like_literal(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
-
 fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, q: &SearchQuery) {
     qb.push(" and a.company_id = ").push_bind(q.company_id);
     qb.push(" and a.trash_state = ").push_bind(q.trash_state);
     if let Some(folder) = &q.folder {
         if q.include_subfolders {
-            qb.push(" and f.path like ").push_bind(format!("{}%", like_literal(folder)));
+            qb.push(" and coalesce(a.trashed_from, f.path) like ")
+                .push_bind(format!("{}%", super::like_literal(folder)));
         } else {
-            qb.push(" and f.path = ").push_bind(folder.clone());
+            qb.push(" and coalesce(a.trashed_from, f.path) = ").push_bind(folder.clone());
         }
     }
     if !q.asset_types.is_empty() {
@@ -171,7 +167,7 @@ fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, q: &SearchQuery) {
             if i > 0 {
                 qb.push(if q.match_all { " and " } else { " or " });
             }
-            let value = like_literal(&c.value);
+            let value = super::like_literal(&c.value);
             match c.op {
                 NameOp::Equals => qb.push("a.name = ").push_bind(c.value.clone()),
                 NameOp::NotEquals => qb.push("a.name <> ").push_bind(c.value.clone()),

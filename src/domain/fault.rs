@@ -30,6 +30,8 @@ pub enum FaultClass {
     Invalid,
     NotFound,
     Conflict,
+    /// A body over a configured size limit.
+    TooLarge,
     /// Too many requests; the client may retry after this many seconds.
     RateLimited {
         retry_after_secs: u64,
@@ -90,6 +92,11 @@ impl Fault {
     /// 30001, the code IPS uses for a bad handle, an unknown asset or folder, a name clash.
     pub fn invalid_parameter(reason: impl Into<String>) -> Self {
         Self::new(Self::INVALID_PARAMETER, reason)
+    }
+
+    /// 30001 for a body over a size limit, which the reason names.
+    pub fn too_large(reason: impl Into<String>) -> Self {
+        Self { class: FaultClass::TooLarge, ..Self::invalid_parameter(reason) }
     }
 
     /// 30002: a required element or field is absent.

@@ -32,6 +32,8 @@ pub struct AssetOut {
     folder_handle: String,
     /// Our extension.
     state: AssetState,
+    /// How many masters the asset has had: 1, plus one per overwriting upload.
+    version: i32,
     created: DateTime<Utc>,
     last_modified: DateTime<Utc>,
     image_info: ImageInfoOut,
@@ -61,6 +63,7 @@ impl From<AssetRow> for AssetOut {
             name: a.name,
             folder_handle: a.folder_path,
             state: a.state,
+            version: a.version,
             created: a.created_at,
             last_modified: a.updated_at,
             image_info: ImageInfoOut {

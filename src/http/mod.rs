@@ -11,6 +11,7 @@ mod json;
 pub mod openapi;
 mod operators;
 mod schema;
+mod uploads;
 mod webhooks;
 
 use axum::Router;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(webhooks::router())
         .merge(operators::router(&state))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(uploads::router())
         .merge(crate::ops::health_router())
         .merge(crate::soap::router())
         .route("/openapi.json", axum::routing::get(openapi::serve))

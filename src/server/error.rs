@@ -51,6 +51,7 @@ fn status_of(class: FaultClass) -> StatusCode {
         FaultClass::Invalid => StatusCode::BAD_REQUEST,
         FaultClass::NotFound => StatusCode::NOT_FOUND,
         FaultClass::Conflict => StatusCode::CONFLICT,
+        FaultClass::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         FaultClass::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         FaultClass::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         FaultClass::Internal => StatusCode::INTERNAL_SERVER_ERROR,

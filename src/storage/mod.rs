@@ -1,6 +1,7 @@
 //! The object store: source masters and rendered copies, through `aws-sdk-s3` over HTTP.
 
 mod embedded;
+mod stream;
 
 use aws_sdk_s3::{
     Client,
@@ -12,6 +13,7 @@ use aws_sdk_s3::{
 use bytes::Bytes;
 
 pub use embedded::EmbeddedStore;
+pub use stream::{PART_SIZE, PutStreamError};
 
 use crate::{config::S3Settings, secret::ExposeSecret};
 
@@ -66,14 +68,19 @@ impl Storage {
     }
 
     /// Stores `bytes` under `key`, replacing any object there.
-    pub async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StorageError> {
+    pub async fn put(
+        &self,
+        key: &str,
+        bytes: impl Into<Bytes>,
+        content_type: &str,
+    ) -> Result<(), StorageError> {
         let _timer = crate::metrics::s3_timer("put");
         self.client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
-            .body(ByteStream::from(bytes))
+            .body(ByteStream::from(bytes.into()))
             .send()
             .await
             .map_err(unavailable)?;

@@ -135,7 +135,22 @@ async fn attempt(
         return Err(JobFailure::source_gone().into());
     };
     let modifier = ipscopy_render::parse(&job.url_modifier).map_err(JobFailure::invalid_modifier)?;
-    let bytes = ctx.storage.get(&source_key).await.map_err(|e| match e {
+    let bytes = match ctx.storage.get(&source_key).await {
+        // An upload with `overwrite` replaced the master (and deleted the old one) after the
+        // claim read its key: the copy is made from the new one.
+        Err(StorageError::NotFound(_)) => {
+            match db::assets::object_key(&ctx.pool, job.source_asset_id).await {
+                Ok(Some(current)) if current != source_key => ctx.storage.get(&current).await,
+                Ok(_) => Err(StorageError::NotFound(source_key)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the source's current key failed");
+                    Err(StorageError::Unavailable(e.to_string()))
+                }
+            }
+        }
+        read => read,
+    }
+    .map_err(|e| match e {
         StorageError::NotFound(_) => JobFailure::source_object_missing(),
         StorageError::Unavailable(detail) => {
             tracing::warn!(error = %detail, "reading the source failed");

@@ -1,4 +1,4 @@
-//! The `ipscopy submit` command against a running system.
+//! The `ipscopy submit` and `ipscopy upload` commands against a running system.
 
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
 
@@ -46,6 +46,53 @@ async fn submit_pushes_a_csv_reports_refusals_and_a_rerun_creates_nothing_new() 
     assert_eq!(first, second, "a re-run answers the same");
     let jobs: i64 = sqlx::query_scalar("select count(*) from jobs").fetch_one(&app.pool).await.unwrap();
     assert_eq!(jobs, 3);
+    app.stop().await;
+}
+
+/// Runs `ipscopy upload` of `dir` into the test folder: (success, stdout, stderr).
+async fn upload_dir(app: &TestApp, dir: &std::path::Path) -> (bool, String, String) {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_ipscopy"))
+        .args(["upload", "--company", &app.company.to_string(), "--folder", &app.folder.to_string()])
+        .args(["--url", &app.base, "--user", &app.email])
+        .env("IPSCOPY_PASSWORD", PASSWORD)
+        .arg(dir)
+        .output()
+        .await
+        .expect("ipscopy runs");
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (output.status.success(), text(&output.stdout), text(&output.stderr))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_brings_a_directory_in_reports_refusals_and_a_rerun_uploads_nothing() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("cats")).unwrap();
+    std::fs::write(dir.path().join("rocket.jpg"), crate::helpers::fixture("rocket.jpg")).unwrap();
+    std::fs::write(dir.path().join("cats/chelsea.png"), crate::helpers::fixture("chelsea.png")).unwrap();
+    std::fs::write(dir.path().join("cats/broken.png"), b"not a png at all").unwrap();
+    std::fs::write(dir.path().join("notes.txt"), b"not sent: not an image's extension").unwrap();
+
+    let (ok, stdout, stderr) = upload_dir(&app, dir.path()).await;
+    let (ok_again, stdout_again, stderr_again) = upload_dir(&app, dir.path()).await;
+
+    assert!(!ok, "a refused file makes the command fail:\n{stderr}");
+    assert!(stderr.contains("uploaded         2"), "{stderr}");
+    assert!(stderr.contains("refused          1"), "{stderr}");
+    assert!(stderr.contains("broken.png: HTTP 400"), "{stderr}");
+    let uploaded: Vec<&str> = stdout.lines().collect();
+    assert_eq!(uploaded.len(), 2, "{stdout}");
+    assert!(uploaded.iter().all(|line| line.starts_with(&format!("a|{}|", app.company.0))), "{stdout}");
+    assert!(!ok_again);
+    assert!(stderr_again.contains("uploaded         0"), "{stderr_again}");
+    assert!(stderr_again.contains("already present  2"), "{stderr_again}");
+    assert_eq!(stdout_again, "");
+    let names: Vec<String> =
+        sqlx::query_scalar("select name from assets where state = 'ready' order by name")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(names, ["chelsea", "rocket"]);
     app.stop().await;
 }
 

@@ -15,3 +15,4 @@ mod isolation;
 mod jobs;
 mod log_secrets;
 mod storage;
+mod uploads;

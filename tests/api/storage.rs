@@ -390,3 +390,99 @@ async fn many_concurrent_puts_and_gets_of_different_keys_all_round_trip() {
     assert_eq!(store.storage.list_keys("companies/").await.expect("list").len(), 64);
     assert_eq!(temp_files_under(&store.root), Vec::<PathBuf>::new());
 }
+
+/// `bytes` as a body arriving in 64 KiB chunks, as a client's upload does.
+fn chunked(bytes: &[u8]) -> impl futures::Stream<Item = Result<bytes::Bytes, String>> + Unpin + Send + use<> {
+    let chunks: Vec<_> = bytes.chunks(64 << 10).map(|c| Ok(bytes::Bytes::copy_from_slice(c))).collect();
+    futures::stream::iter(chunks)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_body_of_several_parts_is_stored_whole_with_a_multipart_etag_and_no_parts_left() {
+    let store = start_store().await;
+    let bytes = pattern(7, 2 * ipscopy::storage::PART_SIZE + 12_345);
+
+    let stored = store.storage.put_stream("companies/1/assets/9", "image/tiff", &mut chunked(&bytes)).await;
+
+    assert_eq!(stored.expect("a streamed put"), bytes.len() as u64);
+    assert!(store.storage.get("companies/1/assets/9").await.expect("get") == bytes, "the bytes differ");
+    let head =
+        store.client.head_object().bucket(BUCKET).key("companies/1/assets/9").send().await.expect("head");
+    assert!(head.e_tag().is_some_and(|e| e.ends_with("-3\"")), "{:?}", head.e_tag());
+    assert_eq!(head.content_type(), Some("image/tiff"));
+    assert_eq!(files_under(&store.root), [PathBuf::from(BUCKET).join("companies/1/assets/9")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_body_smaller_than_a_part_is_one_plain_put() {
+    let store = start_store().await;
+    let bytes = pattern(8, 300_000);
+
+    let stored = store.storage.put_stream("k/small", "image/png", &mut chunked(&bytes)).await;
+
+    assert_eq!(stored.expect("a streamed put"), 300_000);
+    let head = store.client.head_object().bucket(BUCKET).key("k/small").send().await.expect("head");
+    assert_eq!(head.e_tag(), Some(format!("\"{}\"", md5_hex(&bytes)).as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_fails_after_its_first_parts_leaves_no_object_and_no_parts() {
+    use futures::StreamExt as _;
+    let store = store_with_object("k/kept").await;
+    let good = pattern(9, ipscopy::storage::PART_SIZE + 100);
+    let failing = chunked(&good).chain(futures::stream::iter([Err("the client hung up".to_string())]));
+
+    let stored = store.storage.put_stream("k/failed", "image/png", &mut Box::pin(failing)).await;
+
+    assert!(
+        matches!(stored, Err(ipscopy::storage::PutStreamError::Body(ref e)) if e == "the client hung up")
+    );
+    assert!(matches!(store.storage.get("k/failed").await, Err(StorageError::NotFound(_))));
+    assert_eq!(files_under(&store.root), [PathBuf::from(BUCKET).join("k/kept")]);
+}
+
+/// A store holding one object under `key`, so a test can show nothing else is left.
+async fn store_with_object(key: &str) -> Store {
+    let store = start_store().await;
+    store.storage.put(key, b"kept".to_vec(), "text/plain").await.expect("put");
+    store
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_listed_out_of_order_or_with_a_wrong_etag_do_not_complete_an_upload() {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+    let store = start_store().await;
+    let upload = store.client.create_multipart_upload().bucket(BUCKET).key("k").send().await.expect("create");
+    let id = upload.upload_id().expect("an upload id");
+    let mut parts = Vec::new();
+    for number in 1..=2 {
+        let body = ByteStream::from(pattern(number as u64, 5 << 20));
+        let sent =
+            store.client.upload_part().bucket(BUCKET).key("k").upload_id(id).part_number(number).body(body);
+        let sent = sent.send().await.expect("a part");
+        parts.push(CompletedPart::builder().part_number(number).e_tag(sent.e_tag().unwrap()).build());
+    }
+    let complete = |parts: Vec<CompletedPart>| {
+        let listed = CompletedMultipartUpload::builder().set_parts(Some(parts)).build();
+        store
+            .client
+            .complete_multipart_upload()
+            .bucket(BUCKET)
+            .key("k")
+            .upload_id(id)
+            .multipart_upload(listed)
+            .send()
+    };
+
+    let reversed = complete(parts.iter().rev().cloned().collect()).await.expect_err("out of order");
+    let wrong = CompletedPart::builder().part_number(1).e_tag("\"00000000000000000000000000000000\"").build();
+    let mismatched = complete(vec![wrong]).await.expect_err("a wrong etag");
+    let done = complete(parts).await;
+
+    assert_eq!(reversed.code(), Some("InvalidPartOrder"));
+    assert_eq!(mismatched.code(), Some("InvalidPart"));
+    assert!(done.is_ok(), "{done:?}");
+    let stored = store.storage.get("k").await.expect("get");
+    assert_eq!(stored.len(), 10 << 20);
+    assert_eq!(files_under(&store.root), [PathBuf::from(BUCKET).join("k")]);
+}

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use ipscopy::domain::Role;
+use ipscopy::{domain::Role, soap::OPERATIONS};
 
 use crate::helpers::{PASSWORD, TestApp, run_script, spawn_app};
 
@@ -38,7 +38,15 @@ async fn run_client(app: &TestApp, wsdl: String) {
     let run = run_script("tests/soap_client/run.sh", args).await;
 
     assert!(run.passed, "zeep client failed:\n{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("ok: authorizationFault"), "{}", run.stdout);
+    let uncalled: Vec<&str> = OPERATIONS
+        .iter()
+        .map(|op| op.name)
+        .filter(|op| !run.stdout.contains(&format!("ok: {op} ")))
+        .collect();
+    assert!(uncalled.is_empty(), "the client called none of {uncalled:?}:\n{}", run.stdout);
+    for fault in ["ipsApiFault", "authenticationFault", "authorizationFault"] {
+        assert!(run.stdout.contains(&format!("ok: {fault} ")), "no typed {fault}:\n{}", run.stdout);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

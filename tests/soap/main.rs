@@ -5,6 +5,7 @@ mod aem;
 mod catalog;
 mod client;
 mod copy;
+mod folders;
 mod handles;
 #[path = "../api/helpers.rs"]
 mod helpers;

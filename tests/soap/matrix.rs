@@ -17,6 +17,9 @@ const EXPECTED: &[(&str, Access)] = &[
     ("checkLogin", Access::Read),
     ("copyImage", Access::Write),
     ("createFolder", Access::Write),
+    ("renameFolder", Access::Write),
+    ("moveFolder", Access::Write),
+    ("deleteFolder", Access::Write),
     ("deleteAsset", Access::Write),
     ("restoreAssetsFromTrash", Access::Write),
     ("deleteAssets", Access::Write),
@@ -64,6 +67,14 @@ async fn every_role_may_call_exactly_the_operations_its_access_allows_and_gets_2
                     "{c}<assetHandle>{source}</assetHandle><folderHandle>{folder}</folderHandle><name>copy-{i}</name><urlModifier>wid=20</urlModifier>"
                 ),
                 "createFolder" => format!("{c}<folderPath>/made-by-{i}</folderPath>"),
+                // The folder the role just made, renamed, moved under `folder`, then deleted.
+                "renameFolder" => {
+                    format!("{c}<folderHandle>/made-by-{i}</folderHandle><folderName>moved-{i}</folderName>")
+                }
+                "moveFolder" => format!(
+                    "{c}<folderHandle>/moved-{i}</folderHandle><destFolderHandle>{folder}</destFolderHandle>"
+                ),
+                "deleteFolder" => format!("{c}<folderHandle>{folder}moved-{i}/</folderHandle>"),
                 "deleteAsset" => format!("{c}<assetHandle>{victim}</assetHandle>"),
                 "restoreAssetsFromTrash" | "deleteAssets" | "emptyAssetsFromTrash" => {
                     format!("{c}<assetHandleArray><items>{victim}</items></assetHandleArray>")
@@ -126,6 +137,8 @@ async fn a_member_of_another_company_gets_20000_for_every_company_operation() {
             ("nameArray", "<items>source</items>".into()),
             ("assetNameArray", "<items>source</items>".into()),
             ("folderPath", "/x".into()),
+            ("folderName", "stolen".into()),
+            ("destFolderHandle", app.folder.to_string()),
             ("depth", "1".into()),
             ("originalName", "x".into()),
             ("newName", "stolen".into()),

@@ -9,7 +9,7 @@ use crate::{
 };
 
 /// The asset as `getAssets` reads it.
-async fn asset(app: &TestApp, handle: &str) -> ipscopy::soap::xml::Element {
+pub async fn asset(app: &TestApp, handle: &str) -> ipscopy::soap::xml::Element {
     let c = format!("<companyHandle>{}</companyHandle>", app.company);
     let reply = app
         .call("getAssets", &format!("{c}<assetHandleArray><items>{handle}</items></assetHandleArray>"))

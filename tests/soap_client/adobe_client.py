@@ -45,7 +45,7 @@ class Session:
         self.email, self.password, self.reader = email, password, reader
         self.company, self.folder, self.source = company, folder, source
         self.name = "adobe-zeep-copy"
-        self.copy = self.copy12 = self.made = None
+        self.copy = self.copy12 = self.made = self.dest = None
 
     def need(self, handle, what):
         if handle is None:
@@ -213,6 +213,33 @@ class Session:
         assert (reply.successCount, reply.errorCount) == (1, 0), reply
         return f"{self.copy} back in {self.folder}"
 
+    def renameFolder(self):
+        handle = self.ips.renameFolder(
+            companyHandle=self.company, folderHandle=self.need(self.made, "folder"),
+            folderName="adobe-zeep-renamed", _soapheaders=self.me,
+        )
+        assert bare(handle) == bare(self.folder) + "adobe-zeep-renamed/", handle
+        self.made = handle
+        return handle
+
+    def moveFolder(self):
+        dest = self.ips.createFolder(
+            companyHandle=self.company, folderPath=bare(self.folder) + "adobe-zeep-dest/", _soapheaders=self.me
+        )
+        handle = self.ips.moveFolder(
+            companyHandle=self.company, folderHandle=self.need(self.made, "folder"), destFolderHandle=dest,
+            _soapheaders=self.me,
+        )
+        assert bare(handle) == bare(dest) + "adobe-zeep-renamed/", handle
+        self.dest = dest
+        return handle
+
+    def deleteFolder(self):
+        self.ips.deleteFolder(companyHandle=self.company, folderHandle=self.need(self.dest, "folder"), _soapheaders=self.me)
+        left = [bare(f.path) for f in items(self.ips.getFolders(companyHandle=self.company, _soapheaders=self.me).folderArray)]
+        assert not any(path.startswith(bare(self.dest)) for path in left), left
+        return f"{self.dest} and its subfolder gone"
+
     def getAssetCounts(self):
         reply = self.ips.getAssetCounts(companyHandle=self.company, _soapheaders=self.me)
         counts = {c.assetType: c.count for c in items(reply)}
@@ -298,7 +325,7 @@ STEPS = [
     "getCompanyInfo", "checkLogin", "getUserInfo", "getCompanyMembership", "createFolder",
     "copyImage", "copyImage_soap12", "getActiveJobs", "getAssets", "getAssetsByName", "searchAssets",
     "getFolders", "getFolderTree", "getJobLogDetails", "getJobLogs", "checkAssetNames", "setUrlModifier",
-    "renameAsset", "moveAsset", "moveAssets", "getAssetCounts",
+    "renameAsset", "moveAsset", "moveAssets", "renameFolder", "moveFolder", "deleteFolder", "getAssetCounts",
     "deleteAsset", "restoreAssetsFromTrash", "deleteAssets", "emptyAssetsFromTrash",
     "ipsApiFault", "authenticationFault", "authorizationFault",
 ]

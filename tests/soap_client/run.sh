@@ -12,8 +12,13 @@ if [[ "${1:-}" == *.py ]]; then
   shift
 fi
 venv="${IPSCOPY_SOAP_CLIENT_VENV:-$HOME/.cache/ipscopy/soap-client-venv}"
+# Tests run in parallel: the first makes the venv under a lock, the others wait and reuse it.
+mkdir -p "$(dirname "$venv")"
+exec 9>"$venv.lock"
+flock 9
 if ! "$venv/bin/python" -c "import zeep" 2>/dev/null; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
 fi
+flock -u 9
 exec "$venv/bin/python" "$here/$script" "$@"

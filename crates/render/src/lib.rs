@@ -8,6 +8,7 @@
 mod decode;
 mod encode;
 mod error;
+mod intake;
 mod limits;
 mod meta;
 mod modifier;
@@ -18,6 +19,7 @@ mod quantize;
 mod raster;
 
 pub use error::{ModifierError, RenderError};
+pub use intake::{HEAD_BYTES, TAIL_BYTES, check_ending, probe_head};
 pub use limits::Limits;
 pub use modifier::{Modifier, OutputFormat, parse};
 pub use pipeline::{Rendered, SourceInfo, planned_size, probe, render};

@@ -8,6 +8,7 @@ mod backlog;
 mod copies;
 mod receiver;
 mod report;
+mod uploads;
 
 use std::time::Duration;
 
@@ -67,6 +68,20 @@ pub struct BenchArgs {
     /// one receiver directly in PostgreSQL, and time how fast the server's sender drains them.
     #[arg(long)]
     webhook_backlog: Option<u32>,
+    /// Instead of copies: upload this file `--uploads` times through the API and put it as
+    /// often straight into the store (`S3_ENDPOINT`, or the embedded store over
+    /// `IPSCOPY_DATA_DIR`: give the server's), and compare the two rates.
+    #[arg(long)]
+    upload_file: Option<std::path::PathBuf>,
+    /// Uploads of `--upload-file` per side (`--parallel` at a time).
+    #[arg(long, default_value_t = 30)]
+    uploads: usize,
+    /// Then stream one generated PNG of this many MiB through the API.
+    #[arg(long)]
+    big_upload_mib: Option<u64>,
+    /// The server's process id, whose peak RSS the big upload reports (a local server).
+    #[arg(long)]
+    server_pid: Option<u32>,
 }
 
 /// The running server's API, as the bench's user.
@@ -171,6 +186,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let api = Api { http: reqwest::Client::new(), url: args.url.clone(), email, password };
 
     let shutdown = tokio_util::sync::CancellationToken::new();
+    if args.upload_file.is_some() || args.big_upload_mib.is_some() {
+        let folder = admin::add_folder(&pool, company, "/bench").await?.to_string();
+        let (storage, _) = crate::app::open_storage(&args.s3, shutdown.clone()).await?;
+        let target = uploads::Target { api: &api, company, folder, storage, tag: &tag };
+        let result = uploads::run(&args, &target).await;
+        shutdown.cancel();
+        return result;
+    }
     let (fast, slow) = match args.webhook_backlog {
         Some(_) => (1, 0),
         None => (args.webhook_endpoints, args.slow_endpoints),

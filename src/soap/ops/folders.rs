@@ -1,10 +1,16 @@
-//! `getFolders`, `getFolderTree` and `createFolder`.
+//! `getFolders`, `getFolderTree`, and `createFolder`, `renameFolder`, `moveFolder` and
+//! `deleteFolder`. Assets hold their folder by id, so a copy still rendering lands in its
+//! folder wherever that folder has moved.
 
 use std::collections::HashMap;
 
-use super::{Call, types::date};
+use super::{Call, folder_path, no_folder, types::date};
 use crate::{
-    db::{self, folders::FolderRow},
+    db::{
+        self,
+        companies::CompanyRow,
+        folders::{FolderRow, Relocated},
+    },
     domain::{CompanyHandle, Fault, FolderPath, names},
     error::Result,
     soap::xml::Node,
@@ -91,11 +97,7 @@ pub async fn get_folder_tree(call: &Call<'_>) -> Result<Node> {
 pub async fn create_folder(call: &Call<'_>) -> Result<Node> {
     let company = call.company().await?;
     let text = call.required("folderPath")?;
-    let path = if text.strip_prefix("f|").unwrap_or(text).starts_with(&company.root_path) {
-        FolderPath::parse_handle(text)?
-    } else {
-        FolderPath::under_root(&company.root_path, text)?
-    };
+    let path = folder_path(&company, text)?;
     let company_handle = CompanyHandle(company.company_id);
     let trimmed = path.as_str().trim_end_matches('/');
     let Some((parent, leaf)) = trimmed.rsplit_once('/') else {
@@ -110,17 +112,104 @@ pub async fn create_folder(call: &Call<'_>) -> Result<Node> {
         ))
         .into());
     }
-    // IPS keeps folder and asset names apart, company-wide.
-    if !db::search::names_in_use(pool, company.company_id, &[leaf.to_string()]).await?.is_empty() {
-        return Err(Fault::conflict(format!(
-            "name {leaf:?} is already used by an asset of company {company_handle}"
-        ))
-        .into());
-    }
+    name_free_of_assets(call, &company, leaf).await?;
     if db::folders::insert(pool, company.company_id, path.as_str()).await?.is_none() {
         return Err(Fault::conflict(format!("folder {path} already exists")).into());
     }
     Ok(Node::new("createFolderReturn").child(Node::leaf("folderHandle", path)))
+}
+
+/// IPS keeps folder and asset names apart, company-wide: 30000 if an asset has `name`.
+async fn name_free_of_assets(call: &Call<'_>, company: &CompanyRow, name: &str) -> Result<()> {
+    if db::search::names_in_use(&call.state.pool, company.company_id, &[name.to_string()]).await?.is_empty() {
+        return Ok(());
+    }
+    Err(Fault::conflict(format!(
+        "name {name:?} is already used by an asset of company {}",
+        CompanyHandle(company.company_id)
+    ))
+    .into())
+}
+
+/// The company's folder named by `field`, which may not be its root.
+async fn movable_folder(call: &Call<'_>, company: &CompanyRow, field: &str) -> Result<FolderPath> {
+    let (_, path) = call.folder(company, field, call.required(field)?).await?;
+    if path.as_str() == company.root_path {
+        return Err(Fault::invalid_parameter(format!(
+            "{field} {path} is the root folder of company {}; it cannot be renamed, moved or deleted",
+            CompanyHandle(company.company_id)
+        ))
+        .into());
+    }
+    Ok(path)
+}
+
+/// Moves `from` and everything under it to `to`, answering `reply` with the new handle.
+async fn relocate(
+    call: &Call<'_>,
+    company: &CompanyRow,
+    from: &FolderPath,
+    to: String,
+    reply: &str,
+) -> Result<Node> {
+    if to.starts_with(from.as_str()) {
+        return Err(
+            Fault::invalid_parameter(format!("folder {from} cannot be moved into itself ({to})")).into()
+        );
+    }
+    match db::folders::relocate(&call.state.pool, company.company_id, from.as_str(), &to).await? {
+        Relocated::Done => Ok(Node::new(reply).child(Node::leaf("folderHandle", to))),
+        Relocated::NoFolder => Err(no_folder("folderHandle", from, company).into()),
+        Relocated::PathInUse => Err(Fault::conflict(format!("folder {to} already exists")).into()),
+    }
+}
+
+pub async fn rename_folder(call: &Call<'_>) -> Result<Node> {
+    let company = call.company().await?;
+    let from = movable_folder(call, &company, "folderHandle").await?;
+    let name = call.required("folderName")?;
+    names::validate("folderName", name)?;
+    name_free_of_assets(call, &company, name).await?;
+    let parent = parent_of(from.as_str()).unwrap_or_default();
+    if from.as_str() == format!("{parent}{name}/") {
+        return Ok(Node::new("renameFolderReturn").child(Node::leaf("folderHandle", from)));
+    }
+    relocate(call, &company, &from, format!("{parent}{name}/"), "renameFolderReturn").await
+}
+
+pub async fn move_folder(call: &Call<'_>) -> Result<Node> {
+    let company = call.company().await?;
+    let from = movable_folder(call, &company, "folderHandle").await?;
+    let (_, dest) = call.folder(&company, "destFolderHandle", call.required("destFolderHandle")?).await?;
+    let leaf = &from.as_str()[parent_of(from.as_str()).unwrap_or_default().len()..];
+    let to = format!("{dest}{leaf}");
+    if to == from.as_str() {
+        return Ok(Node::new("moveFolderReturn").child(Node::leaf("folderHandle", from)));
+    }
+    relocate(call, &company, &from, to, "moveFolderReturn").await
+}
+
+pub async fn delete_folder(call: &Call<'_>) -> Result<Node> {
+    let company = call.company().await?;
+    let path = movable_folder(call, &company, "folderHandle").await?;
+    let root = db::folders::find(&call.state.pool, company.company_id, &company.root_path)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("company {} has no root folder row", company.company_id))?;
+    let trashed = db::folders::delete_tree(
+        &call.state.pool,
+        company.company_id,
+        root,
+        path.as_str(),
+        call.caller.user_id,
+    )
+    .await?;
+    match trashed {
+        Some(assets) => {
+            tracing::info!(folder = %path, assets, "folder deleted; its assets are in the trash");
+            Ok(Node::new("deleteFolderReturn"))
+        }
+        None => Err(no_folder("folderHandle", &path, &company).into()),
+    }
 }
 
 #[cfg(test)]

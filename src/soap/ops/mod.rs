@@ -147,20 +147,29 @@ impl Call<'_> {
     /// A folder named by a handle (`Acme/images/`, `f|Acme/images/`) or by a path under the
     /// company root (`/images`), checked to exist; returns its id and handle.
     pub async fn folder(&self, company: &CompanyRow, field: &str, text: &str) -> Result<(i64, FolderPath)> {
-        let path = if text.strip_prefix("f|").unwrap_or(text).starts_with(&company.root_path) {
-            FolderPath::parse_handle(text)?
-        } else {
-            FolderPath::under_root(&company.root_path, text)?
-        };
+        let path = folder_path(company, text)?;
         match db::folders::find(&self.state.pool, company.company_id, path.as_str()).await? {
             Some(id) => Ok((id, path)),
-            None => Err(Fault::not_found(format!(
-                "{field} {path} is not a folder of company {}",
-                CompanyHandle(company.company_id)
-            ))
-            .into()),
+            None => Err(no_folder(field, &path, company).into()),
         }
     }
+}
+
+/// A folder of the company as a handle (`f|Acme/a/`, `Acme/a/`) or a path under its root (`/a`).
+fn folder_path(company: &CompanyRow, text: &str) -> Result<FolderPath, Fault> {
+    if text.strip_prefix("f|").unwrap_or(text).starts_with(&company.root_path) {
+        FolderPath::parse_handle(text)
+    } else {
+        FolderPath::under_root(&company.root_path, text)
+    }
+}
+
+/// 30001 "does not exist" for a folder the company does not have.
+fn no_folder(field: &str, path: &FolderPath, company: &CompanyRow) -> Fault {
+    Fault::not_found(format!(
+        "{field} {path} is not a folder of company {}",
+        CompanyHandle(company.company_id)
+    ))
 }
 
 /// 30001 "does not exist": the company has no such asset, or the handle names none of its assets.
@@ -275,6 +284,9 @@ pub async fn dispatch(op: &str, call: &Call<'_>) -> Result<Node> {
         "getFolders" => folders::get_folders(call).await,
         "getFolderTree" => folders::get_folder_tree(call).await,
         "createFolder" => folders::create_folder(call).await,
+        "renameFolder" => folders::rename_folder(call).await,
+        "moveFolder" => folders::move_folder(call).await,
+        "deleteFolder" => folders::delete_folder(call).await,
         "getCompanyInfo" => users::get_company_info(call).await,
         "getUserInfo" => users::get_user_info(call).await,
         "getCompanyMembership" => users::get_company_membership(call).await,

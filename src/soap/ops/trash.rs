@@ -1,4 +1,5 @@
-//! `deleteAsset(s)` to the trash, `restoreAssetsFromTrash`, and `emptyAssetsFromTrash`, which
+//! `deleteAsset(s)` to the trash, `restoreAssetsFromTrash` (into the folder the asset was in,
+//! made again if `deleteFolder` removed it), and `emptyAssetsFromTrash`, which
 //! also deletes the stored objects. The batch calls report each item's fault in the detail
 //! arrays instead of faulting, as IPS does.
 
@@ -35,7 +36,11 @@ async fn move_one(call: &Call<'_>, company: &CompanyRow, handle: &str, direction
     )
     .await?;
     match (was, direction) {
-        (Some(state), _) if state == from => Ok(()),
+        (Some(state), Move::Restore) if state == from => {
+            db::folders::rehome_restored(&call.state.pool, company.company_id, asset_id).await?;
+            Ok(())
+        }
+        (Some(state), Move::ToTrash) if state == from => Ok(()),
         (Some(_), Move::ToTrash) => {
             Err(Fault::invalid_parameter(format!("asset {asset} is already in the trash")).into())
         }

@@ -93,6 +93,7 @@ pub const OPERATIONS: &[Operation] = &[
     op("createFolder", WRITE, &[COMPANY, req("folderPath", Str)], &[req("folderHandle", Str)]),
     op("deleteAsset", WRITE, &[COMPANY, req("assetHandle", Str)], &[]),
     op("deleteAssets", WRITE, &[COMPANY, HANDLES], BATCH_RESULT),
+    op("deleteFolder", WRITE, &[COMPANY, req("folderHandle", Str)], &[]),
     op("emptyAssetsFromTrash", WRITE, &[COMPANY, HANDLES], BATCH_RESULT),
     op(
         "getActiveJobs",
@@ -214,10 +215,22 @@ pub const OPERATIONS: &[Operation] = &[
     op("moveAsset", WRITE, &[COMPANY, req("assetHandle", Str), req("folderHandle", Str)], &[]),
     op("moveAssets", WRITE, &[COMPANY, req("assetMoveArray", Complex("AssetMoveArray"))], BATCH_RESULT),
     op(
+        "moveFolder",
+        WRITE,
+        &[COMPANY, req("folderHandle", Str), req("destFolderHandle", Str)],
+        &[req("folderHandle", Str)],
+    ),
+    op(
         "renameAsset",
         WRITE,
         &[COMPANY, req("assetHandle", Str), req("newName", Str), req("validateName", Bool)],
         &[],
+    ),
+    op(
+        "renameFolder",
+        WRITE,
+        &[COMPANY, req("folderHandle", Str), req("folderName", Str)],
+        &[req("folderHandle", Str)],
     ),
     op("restoreAssetsFromTrash", WRITE, &[COMPANY, HANDLES], BATCH_RESULT),
     Operation {

@@ -15,6 +15,7 @@ use tokio_util::io::ReaderStream;
 use super::{
     digests,
     listing::{self, Query},
+    multipart,
     objects::{self, Contents, TEMP_PREFIX},
 };
 
@@ -78,6 +79,20 @@ fn check_key(key: &str) -> S3Result<()> {
         }
     }
     Ok(())
+}
+
+/// The `x-amz-checksum-*` headers of a PutObject or UploadPart input, which name them alike.
+macro_rules! header_checksums {
+    ($input:expr) => {
+        Checksum {
+            checksum_crc32: $input.checksum_crc32,
+            checksum_crc32c: $input.checksum_crc32c,
+            checksum_sha1: $input.checksum_sha1,
+            checksum_sha256: $input.checksum_sha256,
+            checksum_crc64nvme: $input.checksum_crc64nvme,
+            ..Default::default()
+        }
+    };
 }
 
 /// Runs `work` on the blocking pool: the one thread hop a request makes.
@@ -146,16 +161,11 @@ impl S3 for DiskStore {
         };
         // Trailers only arrive once the body has been read to its end.
         let trailers = trailing_headers.and_then(|t| t.take());
-        let header_checksums = Checksum {
-            checksum_crc32: input.checksum_crc32,
-            checksum_crc32c: input.checksum_crc32c,
-            checksum_sha1: input.checksum_sha1,
-            checksum_sha256: input.checksum_sha256,
-            checksum_crc64nvme: input.checksum_crc64nvme,
-            ..Default::default()
-        };
-        let expected =
-            digests::Expected::new(input.content_md5.as_deref(), header_checksums, trailers.as_ref())?;
+        let expected = digests::Expected::new(
+            input.content_md5.as_deref(),
+            header_checksums!(input),
+            trailers.as_ref(),
+        )?;
         let content_type = input.content_type;
         let size = content_length(data.len() as u64)?;
         let verified = blocking(move || {
@@ -176,6 +186,96 @@ impl S3 for DiskStore {
             checksum_crc64nvme: checksum.checksum_crc64nvme,
             ..Default::default()
         }))
+    }
+
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        let input = req.input;
+        let (bucket_dir, _) = self.object_path(&input.bucket, &input.key)?;
+        let (key, content_type) = (input.key.clone(), input.content_type);
+        let upload_id =
+            blocking(move || multipart::create(&bucket_dir, &key, content_type.as_deref())).await?;
+        Ok(S3Response::new(CreateMultipartUploadOutput {
+            bucket: Some(input.bucket),
+            key: Some(input.key),
+            upload_id: Some(upload_id),
+            checksum_algorithm: input.checksum_algorithm,
+            ..Default::default()
+        }))
+    }
+
+    async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+        let S3Request { input, trailing_headers, .. } = req;
+        let (bucket_dir, _) = self.object_path(&input.bucket, &input.key)?;
+        let data = match input.body {
+            Some(body) => digests::collect(body, input.content_length).await?,
+            None => Vec::new(),
+        };
+        let trailers = trailing_headers.and_then(|t| t.take());
+        let expected = digests::Expected::new(
+            input.content_md5.as_deref(),
+            header_checksums!(input),
+            trailers.as_ref(),
+        )?;
+        let (upload_id, key, part_number) = (input.upload_id, input.key, input.part_number);
+        let verified = blocking(move || {
+            let verified = expected.verify(&data)?;
+            multipart::write_part(&bucket_dir, &upload_id, &key, part_number, &data, &verified.etag)?;
+            Ok(verified)
+        })
+        .await?;
+        let checksum = verified.checksums;
+        Ok(S3Response::new(UploadPartOutput {
+            e_tag: Some(ETag::Strong(verified.etag)),
+            checksum_crc32: checksum.checksum_crc32,
+            checksum_crc32c: checksum.checksum_crc32c,
+            checksum_sha1: checksum.checksum_sha1,
+            checksum_sha256: checksum.checksum_sha256,
+            checksum_crc64nvme: checksum.checksum_crc64nvme,
+            ..Default::default()
+        }))
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        let input = req.input;
+        if input.if_match.is_some() || input.if_none_match.is_some() {
+            return Err(s3_error!(NotImplemented, "conditional writes are not supported"));
+        }
+        let (bucket_dir, path) = self.object_path(&input.bucket, &input.key)?;
+        let parts = input
+            .multipart_upload
+            .and_then(|upload| upload.parts)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|part| match (part.part_number, part.e_tag) {
+                (Some(number), Some(etag)) => Ok((number, etag.into_value())),
+                _ => Err(s3_error!(InvalidPart, "every listed part needs its PartNumber and ETag")),
+            })
+            .collect::<S3Result<Vec<_>>>()?;
+        let (upload_id, key) = (input.upload_id, input.key.clone());
+        let etag =
+            blocking(move || multipart::complete(&bucket_dir, &path, &upload_id, &key, &parts)).await?;
+        Ok(S3Response::new(CompleteMultipartUploadOutput {
+            bucket: Some(input.bucket),
+            key: Some(input.key),
+            e_tag: Some(ETag::Strong(etag)),
+            ..Default::default()
+        }))
+    }
+
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        let input = req.input;
+        let (bucket_dir, _) = self.object_path(&input.bucket, &input.key)?;
+        blocking(move || multipart::abort(&bucket_dir, &input.upload_id, &input.key)).await?;
+        Ok(S3Response::new(AbortMultipartUploadOutput::default()))
     }
 
     async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {

@@ -4,6 +4,7 @@
 mod digests;
 mod disk;
 mod listing;
+mod multipart;
 mod objects;
 
 use std::{net::SocketAddr, path::Path};

@@ -65,11 +65,22 @@ pub(super) fn write(
     content_type: Option<&str>,
     etag: &str,
 ) -> S3Result<()> {
+    write_with(bucket_dir, target, content_type, etag, |file| file.write_all(data))
+}
+
+/// [`write`] with the contents written by `fill` (a multipart upload's parts, copied in turn).
+pub(super) fn write_with(
+    bucket_dir: &Path,
+    target: &Path,
+    content_type: Option<&str>,
+    etag: &str,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
+) -> S3Result<()> {
     let Some(dir) = target.parent() else { return Err(s3_error!(InternalError)) };
     let temp = dir.join(temp_name());
     let mut file = create_temp(bucket_dir, dir, &temp)?;
     let cleanup = RemoveOnDrop(&temp);
-    file.write_all(data).map_err(|e| internal("write", &temp, &e))?;
+    fill(&mut file).map_err(|e| internal("write", &temp, &e))?;
     set_xattrs(&file, content_type, etag);
     drop(file);
     match fs::rename(&temp, target) {
@@ -83,7 +94,7 @@ pub(super) fn write(
 }
 
 /// Unique without a syscall: a per-process random part and a counter.
-fn temp_name() -> String {
+pub(super) fn temp_name() -> String {
     static PROCESS: OnceLock<u64> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let process = PROCESS.get_or_init(rand::random::<u64>);
@@ -132,7 +143,7 @@ fn key_collision() -> S3Error {
     )
 }
 
-struct RemoveOnDrop<'a>(&'a Path);
+pub(super) struct RemoveOnDrop<'a>(pub &'a Path);
 
 impl Drop for RemoveOnDrop<'_> {
     fn drop(&mut self) {
@@ -142,7 +153,7 @@ impl Drop for RemoveOnDrop<'_> {
 
 /// Best effort: without xattrs an object still works, its ETag recomputed on read and its content
 /// type the S3 default.
-fn set_xattrs(file: &File, content_type: Option<&str>, etag: &str) {
+pub(super) fn set_xattrs(file: &File, content_type: Option<&str>, etag: &str) {
     static WARNED: AtomicBool = AtomicBool::new(false);
     let mut result = file.set_xattr(XATTR_ETAG, etag.as_bytes());
     if let (Ok(()), Some(content_type)) = (&result, content_type) {
@@ -156,7 +167,7 @@ fn set_xattrs(file: &File, content_type: Option<&str>, etag: &str) {
     }
 }
 
-fn xattr_string(value: io::Result<Option<Vec<u8>>>) -> Option<String> {
+pub(super) fn xattr_string(value: io::Result<Option<Vec<u8>>>) -> Option<String> {
     value.ok().flatten().and_then(|v| String::from_utf8(v).ok())
 }
 
@@ -232,7 +243,7 @@ pub(super) fn stat(bucket_dir: &Path, path: &Path) -> S3Result<Info> {
     Ok(Info { len, modified, etag, content_type })
 }
 
-fn md5_of(file: &File, len: u64) -> io::Result<String> {
+pub(super) fn md5_of(file: &File, len: u64) -> io::Result<String> {
     let mut md5 = Md5::new();
     let mut buf = vec![0; 1 << 20];
     let mut offset = 0;
@@ -281,16 +292,21 @@ pub(super) fn sweep_stale_temp_files(root: &Path) {
         let Ok(entries) = fs::read_dir(&dir) else { continue };
         for entry in entries.flatten() {
             let Ok(kind) = entry.file_type() else { continue };
-            if kind.is_dir() {
-                dirs.push(entry.path());
-            } else if kind.is_file()
-                && entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
-                && entry
+            let stale = || {
+                entry
                     .metadata()
                     .and_then(|m| m.modified())
                     .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE_TEMP_AGE))
-                && fs::remove_file(entry.path()).is_ok()
-            {
+            };
+            let temp = entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX);
+            if kind.is_dir() && temp {
+                // A multipart upload that was neither completed nor aborted.
+                if stale() && fs::remove_dir_all(entry.path()).is_ok() {
+                    removed += 1;
+                }
+            } else if kind.is_dir() {
+                dirs.push(entry.path());
+            } else if kind.is_file() && temp && stale() && fs::remove_file(entry.path()).is_ok() {
                 removed += 1;
             }
         }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Upload throughput of `ipscopy run` (POST /v1/assets into the embedded S3 store) against plain
+# aws-sdk-s3 PUTs of the same file into the same store, in the same run; then one upload of a
+# generated 500 MiB PNG with the growth of the server's peak RSS.
+#
+# Usage: scripts/bench-uploads.sh [IPSCOPY_BINARY] [-- extra `ipscopy bench` arguments]
+#   IPSCOPY_BINARY defaults to target/release/ipscopy (build it with `cargo build --release`).
+#   UPLOADS (default 30) per side, PARALLEL (default 4) at a time, BIG_MIB (default 500).
+#   PHOTO: the file to upload; by default a 12 MP JPEG (4000×3000, quality 90) that
+#   `ipscopy render` makes from tests/fixtures/rocket.jpg.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")/.." && pwd)"
+bin="${1:-$here/target/release/ipscopy}"
+shift || true
+[[ "${1:-}" == -- ]] && shift
+port="${PORT:-18082}"
+db="ipscopy_bench_$$"
+work="$(mktemp -d)"
+[ -x "$bin" ] || { echo "no ipscopy binary at $bin" >&2; exit 1; }
+
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db"
+export IPSCOPY_HTTP_ADDR="127.0.0.1:$port" IPSCOPY_QUEUE_PREFIX="bench-$$" IPSCOPY_DATA_DIR="$work"
+export RUST_LOG="${RUST_LOG:-warn}"
+
+photo="${PHOTO:-}"
+if [[ -z $photo ]]; then
+  photo="$work/photo-12mp.jpg"
+  "$bin" render --modifier 'wid=4000&hei=3000&fit=stretch,1&fmt=jpeg&qlt=90' --out "$photo" \
+    "$here/tests/fixtures/rocket.jpg" >/dev/null
+fi
+
+# shellcheck source=scripts/lib/bench-server.sh
+source "$here/scripts/lib/bench-server.sh"
+start_server "$bin"
+
+"$bin" bench --url "http://127.0.0.1:$port" --upload-file "$photo" --uploads "${UPLOADS:-30}" \
+  --parallel "${PARALLEL:-4}" --big-upload-mib "${BIG_MIB:-500}" --server-pid "$run_pid" "$@"

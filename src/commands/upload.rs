@@ -1,0 +1,217 @@
+//! `ipscopy upload`: brings files and directories of images in through `POST /v1/assets`, a few
+//! at a time, with a progress bar of files and bytes. Each file's asset is named after its file
+//! stem, so a re-run finds every name already taken and uploads nothing twice.
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use futures::{StreamExt, TryStreamExt};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+use tokio_util::io::ReaderStream;
+
+use crate::secret::{ExposeSecret, SecretString};
+
+/// Extensions taken from directories; files named on the command line are sent whatever theirs.
+const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "gif", "webp", "tif", "tiff"];
+
+#[derive(Args)]
+pub struct UploadArgs {
+    /// Company handle the assets go in (`c|N`).
+    #[arg(long)]
+    company: String,
+    /// Folder handle the assets go in (`Company/path/`).
+    #[arg(long)]
+    folder: String,
+    /// Base URL of the API.
+    #[arg(long, env = "IPSCOPY_URL", default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// E-mail of the uploading user.
+    #[arg(long, env = "IPSCOPY_USER")]
+    user: String,
+    /// Password of the uploading user.
+    #[arg(long, env = "IPSCOPY_PASSWORD", hide_env_values = true)]
+    password: SecretString,
+    /// Replace the master of an asset that already has the name, instead of skipping the file.
+    #[arg(long)]
+    overwrite: bool,
+    /// Files sent at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: u16,
+    /// Image files, and directories searched recursively for them.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+}
+
+/// A file to send, under the asset name it gets.
+struct Upload {
+    path: PathBuf,
+    name: String,
+    len: u64,
+}
+
+/// What became of one file.
+enum Outcome {
+    Uploaded(String),
+    /// The name is taken and `--overwrite` was not given.
+    Present,
+    Refused(String),
+}
+
+/// Uploads every file; prints `handle<TAB>path` per upload on stdout and a summary on stderr;
+/// fails when any file was refused.
+pub async fn run(args: UploadArgs) -> anyhow::Result<()> {
+    let (files, mut refused) = collect(&args.paths)?;
+    let total: u64 = files.iter().map(|f| f.len).sum();
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")?
+            .progress_chars("=> "),
+    );
+    let count = files.len();
+    let named = count + refused.len();
+    bar.set_message(format!("files 0/{count}"));
+    let http = reqwest::Client::new();
+    let mut outcomes = futures::stream::iter(files.iter().map(|file| send(&args, &http, file, &bar)))
+        .buffer_unordered(usize::from(args.jobs));
+    let (mut uploaded, mut present, mut done) = (0, 0, 0);
+    while let Some((file, outcome)) = outcomes.next().await {
+        done += 1;
+        bar.set_message(format!("files {done}/{count}"));
+        match outcome {
+            Outcome::Uploaded(handle) => {
+                uploaded += 1;
+                bar.suspend(|| println!("{handle}\t{}", file.path.display()));
+            }
+            Outcome::Present => present += 1,
+            Outcome::Refused(reason) => refused.push(format!("{}: {reason}", file.path.display())),
+        }
+    }
+    bar.finish();
+    eprintln!("files            {named}");
+    eprintln!("uploaded         {uploaded}");
+    eprintln!("already present  {present}");
+    eprintln!("refused          {}", refused.len());
+    for line in &refused {
+        eprintln!("  {line}");
+    }
+    if refused.is_empty() { Ok(()) } else { bail!("{} files were refused", refused.len()) }
+}
+
+/// The files under `paths`, each named after its stem; a second file with a stem already taken
+/// in this run is refused here rather than mistaken for one already uploaded.
+fn collect(paths: &[PathBuf]) -> anyhow::Result<(Vec<Upload>, Vec<String>)> {
+    let mut found = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+        if meta.is_dir() {
+            walk(path, &mut found)?;
+        } else {
+            found.push(path.clone());
+        }
+    }
+    found.sort();
+    let mut names: HashMap<String, PathBuf> = HashMap::new();
+    let (mut files, mut refused) = (Vec::new(), Vec::new());
+    for path in found {
+        let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(str::to_string) else {
+            refused.push(format!("{}: the file name is not UTF-8", path.display()));
+            continue;
+        };
+        if let Some(first) = names.get(&name) {
+            refused.push(format!(
+                "{}: its name {name:?} is also that of {}",
+                path.display(),
+                first.display()
+            ));
+            continue;
+        }
+        let len = std::fs::metadata(&path).with_context(|| format!("reading {}", path.display()))?.len();
+        names.insert(name.clone(), path.clone());
+        files.push(Upload { path, name, len });
+    }
+    Ok((files, refused))
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let entry = entry?;
+        let path = entry.path();
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            walk(&path, found)?;
+        } else if kind.is_file() && has_image_extension(&path) {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn has_image_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|known| e.eq_ignore_ascii_case(known)))
+}
+
+/// Streams one file to the API, counting its bytes on the bar as they are read.
+async fn send<'a>(
+    args: &UploadArgs,
+    http: &reqwest::Client,
+    file: &'a Upload,
+    bar: &ProgressBar,
+) -> (&'a Upload, Outcome) {
+    let outcome = match try_send(args, http, file, bar).await {
+        Ok(outcome) => outcome,
+        Err(e) => Outcome::Refused(format!("{e:#}")),
+    };
+    (file, outcome)
+}
+
+async fn try_send(
+    args: &UploadArgs,
+    http: &reqwest::Client,
+    file: &Upload,
+    bar: &ProgressBar,
+) -> anyhow::Result<Outcome> {
+    let opened = tokio::fs::File::open(&file.path).await.context("opening the file")?;
+    let (progress, read) = (bar.clone(), Arc::new(AtomicU64::new(0)));
+    let counter = read.clone();
+    let body = ReaderStream::new(opened).inspect_ok(move |chunk| {
+        progress.inc(chunk.len() as u64);
+        counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+    });
+    let response = http
+        .post(format!("{}/v1/assets", args.url))
+        .query(&[
+            ("companyHandle", args.company.as_str()),
+            ("folderHandle", args.folder.as_str()),
+            ("name", file.name.as_str()),
+            ("overwrite", if args.overwrite { "true" } else { "false" }),
+        ])
+        .basic_auth(&args.user, Some(args.password.expose_secret()))
+        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+        .header(reqwest::header::CONTENT_LENGTH, file.len)
+        .body(reqwest::Body::wrap_stream(body))
+        .send()
+        .await
+        .context("sending the file")?;
+    let status = response.status().as_u16();
+    let answer: Value = response.json().await.unwrap_or(Value::Null);
+    // The API may answer before it has read the whole file: the bar counts the file as done.
+    bar.inc(file.len.saturating_sub(read.load(Ordering::Relaxed)));
+    Ok(match status {
+        200 | 201 => Outcome::Uploaded(answer["assetHandle"].as_str().unwrap_or_default().to_string()),
+        409 if !args.overwrite && answer["reason"].as_str().is_some_and(|r| r.contains("already used")) => {
+            Outcome::Present
+        }
+        _ => Outcome::Refused(format!("HTTP {status}: {} {}", answer["code"], answer["reason"])),
+    })
+}
