@@ -5,8 +5,8 @@
 #
 # Usage: scripts/bench-uploads.sh [IPSCOPY_BINARY] [-- extra `ipscopy bench` arguments]
 #   IPSCOPY_BINARY defaults to target/release/ipscopy (build it with `cargo build --release`).
-#   UPLOADS (default 30) per side, PARALLEL (default 4) at a time, BIG_MIB (default 500).
-#   PHOTO: the file to upload; by default a 12 MP JPEG (4000×3000, quality 90) that
+#   UPLOADS (default 150) per side, PARALLEL (default 4) at a time, BIG_MIB (default 500).
+#   PHOTO: the file to upload; by default a 12 MP JPEG (4000×3000, quality 100: 2.6 MB) that
 #   `ipscopy render` makes from tests/fixtures/rocket.jpg.
 set -euo pipefail
 
@@ -26,7 +26,7 @@ export RUST_LOG="${RUST_LOG:-warn}"
 photo="${PHOTO:-}"
 if [[ -z $photo ]]; then
   photo="$work/photo-12mp.jpg"
-  "$bin" render --modifier 'wid=4000&hei=3000&fit=stretch,1&fmt=jpeg&qlt=90' --out "$photo" \
+  "$bin" render --modifier 'wid=4000&hei=3000&fit=stretch,1&fmt=jpeg&qlt=100' --out "$photo" \
     "$here/tests/fixtures/rocket.jpg" >/dev/null
 fi
 
@@ -34,5 +34,5 @@ fi
 source "$here/scripts/lib/bench-server.sh"
 start_server "$bin"
 
-"$bin" bench --url "http://127.0.0.1:$port" --upload-file "$photo" --uploads "${UPLOADS:-30}" \
+"$bin" bench --url "http://127.0.0.1:$port" --upload-file "$photo" --uploads "${UPLOADS:-150}" \
   --parallel "${PARALLEL:-4}" --big-upload-mib "${BIG_MIB:-500}" --server-pid "$run_pid" "$@"

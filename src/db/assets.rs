@@ -305,12 +305,15 @@ pub struct Emptying {
     pub trash_state: TrashState,
     /// Still `pending`: its copy is rendering, and it was left in the trash.
     pub rendering: bool,
+    /// Copies of it are queued or running: it was left in the trash so they can read it.
+    pub open_copies: i64,
     pub object_key: Option<String>,
 }
 
 /// Empties an asset of the company from the trash, unless its copy is still rendering (the
-/// render would land after its object was deleted). `None` if the company has no such asset;
-/// it was emptied only if it was `InTrash` and not rendering.
+/// render would land after its object was deleted) or copies of it are still to be made (they
+/// would find their master gone). `None` if the company has no such asset; it was emptied only
+/// if it was `InTrash`, not rendering and not the source of an open copy.
 pub async fn empty_from_trash(
     db: impl PgExecutor<'_>,
     company_id: i64,
@@ -320,14 +323,19 @@ pub async fn empty_from_trash(
     sqlx::query_as!(
         Emptying,
         r#"with old as (
-             select asset_id, trash_state, state, object_key from assets
+             select asset_id, trash_state, state, object_key,
+                    (select count(*) from jobs j
+                     where j.source_asset_id = assets.asset_id and j.state in ('queued', 'running')) as open_copies
+             from assets
              where company_id = $1 and asset_id = $2 and state <> 'failed' for update
          ), emptied as (
              update assets a set trash_state = 'InEmptiedTrash', modified_by = $3, updated_at = now()
              from old where a.asset_id = old.asset_id and old.trash_state = 'InTrash' and old.state <> 'pending'
+                 and old.open_copies = 0
              returning a.asset_id
          )
-         select trash_state as "trash_state!: TrashState", state = 'pending' as "rendering!", object_key
+         select trash_state as "trash_state!: TrashState", state = 'pending' as "rendering!",
+                open_copies as "open_copies!", object_key
          from old"#,
         company_id,
         asset_id,

@@ -125,7 +125,7 @@ struct Upload {
 impl Upload {
     async fn part(&self, number: i32, data: Bytes) -> Result<CompletedPart, StorageError> {
         let _timer = crate::metrics::s3_timer("upload_part");
-        let sent = self
+        let part = self
             .storage
             .client
             .upload_part()
@@ -135,9 +135,9 @@ impl Upload {
             .part_number(number)
             .checksum_algorithm(ChecksumAlgorithm::Crc32)
             .body(ByteStream::from(data))
-            .send()
-            .await
-            .map_err(unavailable)?;
+            .customize();
+        let part = if self.storage.sign_payloads { part } else { part.disable_payload_signing() };
+        let sent = part.send().await.map_err(unavailable)?;
         Ok(CompletedPart::builder()
             .part_number(number)
             .set_e_tag(sent.e_tag().map(str::to_string))

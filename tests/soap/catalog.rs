@@ -1,8 +1,10 @@
 //! Catalog calls around a copy: assets, search, names, folders, trash, modifiers.
 
+use ipscopy::app::Roles;
+
 use crate::{
     client::{Soap, items, text},
-    helpers::spawn_app,
+    helpers::{spawn, spawn_app},
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -142,6 +144,34 @@ async fn emptying_the_trash_deletes_the_stored_objects_and_refuses_assets_not_in
         "1",
         "an emptied asset cannot come back"
     );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trashed_master_stays_while_a_copy_of_it_is_queued_and_is_emptied_once_the_copy_is_made() {
+    // No worker yet: the copy waits in the queue.
+    let app = spawn(Roles { api: true, worker: false }, |_| {}).await;
+    let master = app.add_image("master", "rocket.jpg").await;
+    let c = format!("<companyHandle>{}</companyHandle>", app.company);
+    let empty = format!("{c}<assetHandleArray><items>{master}</items></assetHandleArray>");
+    let storage = &app.running.as_ref().unwrap().storage;
+    let key = ipscopy::storage::asset_key(app.company.0, master.asset_id);
+    let accepted = app.submit(202, &app.copy_body(master, "copy", "wid=50")).await;
+    app.call("deleteAsset", &format!("{c}<assetHandle>{master}</assetHandle>")).await.ok("deleteAsset");
+
+    let while_queued = app.call("emptyAssetsFromTrash", &empty).await;
+    let mut worker = app.worker_command().spawn().expect("the worker starts");
+    let job = app.wait_for_job(accepted["jobHandle"].as_str().unwrap()).await;
+    let after = app.call("emptyAssetsFromTrash", &empty).await;
+    worker.kill().await.expect("the worker stops");
+
+    let while_queued = while_queued.ok("emptyAssetsFromTrash");
+    assert_eq!(text(while_queued, "errorCount"), "1");
+    let reason = text(items(while_queued, "errorDetailArray")[0], "reason");
+    assert!(reason.contains("master of 1 copies still queued or running"), "{reason}");
+    assert_eq!(job["state"], "succeeded", "{job}");
+    assert_eq!(text(after.ok("emptyAssetsFromTrash"), "successCount"), "1");
+    assert!(storage.get(&key).await.is_err(), "the emptied master's object is deleted");
     app.stop().await;
 }
 

@@ -188,8 +188,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let shutdown = tokio_util::sync::CancellationToken::new();
     if args.upload_file.is_some() || args.big_upload_mib.is_some() {
         let folder = admin::add_folder(&pool, company, "/bench").await?.to_string();
-        let (storage, _) = crate::app::open_storage(&args.s3, shutdown.clone()).await?;
-        let target = uploads::Target { api: &api, company, folder, storage, tag: &tag };
+        let (storage, endpoint) = crate::app::open_storage(&args.s3, shutdown.clone()).await?;
+        let plain = uploads::plain_client(&args.s3, &endpoint);
+        let bucket = args.s3.s3_bucket.clone();
+        let target = uploads::Target { api: &api, company, folder, storage, plain, bucket, tag: &tag };
         let result = uploads::run(&args, &target).await;
         shutdown.cancel();
         return result;

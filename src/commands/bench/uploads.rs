@@ -1,8 +1,10 @@
 //! `ipscopy bench --uploads N --upload-file F`: the same file uploaded N times through
-//! `POST /v1/assets`, and put N times straight into the same store with `aws-sdk-s3`, in
-//! alternating rounds so both see the same machine; prints MB/s of each and their ratio. With
+//! `POST /v1/assets`, and put N times straight into the same store by an `aws-sdk-s3` client
+//! with the SDK's defaults, in alternating rounds so both see the same machine; prints MB/s of each and their ratio. With
 //! `--big-upload-mib M` it then streams one generated M MiB PNG through the API and reports how
 //! far the server's peak RSS grew (`--server-pid`; the peak is reset first, which needs root).
+//! With `--server-pid`, the CPU each side cost (this process and the server, from /proc) is
+//! reported per MB too: unlike the rates, it does not depend on what else the machine runs.
 
 use std::time::{Duration, Instant};
 
@@ -25,6 +27,9 @@ pub(super) struct Target<'a> {
     pub company: CompanyHandle,
     pub folder: String,
     pub storage: Storage,
+    /// A client of the same store with the SDK's defaults: the peer.
+    pub plain: aws_sdk_s3::Client,
+    pub bucket: String,
     pub tag: &'a str,
 }
 
@@ -34,18 +39,24 @@ pub(super) async fn run(args: &BenchArgs, target: &Target<'_>) -> anyhow::Result
             Bytes::from(tokio::fs::read(path).await.with_context(|| format!("reading {}", path.display()))?);
         let count = args.uploads.max(1);
         let per_round = count.div_ceil(ROUNDS);
-        let (mut api_time, mut put_time) = (Duration::ZERO, Duration::ZERO);
+        let (mut api, mut plain) = (Spent::default(), Spent::default());
+        let server = args.server_pid;
         for round in 0..ROUNDS {
-            put_time += timed(per_round, args.parallel, |i| put(target, &file, round, i)).await?;
-            api_time += timed(per_round, args.parallel, |i| upload(target, &file, round, i)).await?;
+            plain.add(server, timed(per_round, args.parallel, |i| put(target, &file, round, i))).await?;
+            api.add(server, timed(per_round, args.parallel, |i| upload(target, &file, round, i))).await?;
         }
         let megabytes = (per_round * ROUNDS * file.len()) as f64 / 1e6;
-        let (api_rate, put_rate) = (megabytes / api_time.as_secs_f64(), megabytes / put_time.as_secs_f64());
+        let rate = |spent: &Spent| megabytes / spent.wall.as_secs_f64();
+        let cpu = |spent: &Spent| (spent.cpu_ms as f64) / megabytes;
         println!("file              {} ({} bytes)", path.display(), file.len());
         println!("uploads           {} per side, {} at a time", per_round * ROUNDS, args.parallel);
-        println!("POST /v1/assets   {api_rate:.1} MB/s");
-        println!("aws-sdk-s3 PUT    {put_rate:.1} MB/s");
-        println!("ratio             {:.2}", api_rate / put_rate);
+        println!("POST /v1/assets   {:.1} MB/s, {:.2} CPU ms per MB", rate(&api), cpu(&api));
+        println!("aws-sdk-s3 PUT    {:.1} MB/s, {:.2} CPU ms per MB", rate(&plain), cpu(&plain));
+        println!(
+            "ratio             {:.2} (CPU per MB: {:.2})",
+            rate(&api) / rate(&plain),
+            cpu(&plain) / cpu(&api)
+        );
         for round in 0..ROUNDS {
             for i in 0..per_round {
                 target.storage.delete(&put_key(target, round, i)).await?;
@@ -56,6 +67,38 @@ pub(super) async fn run(args: &BenchArgs, target: &Target<'_>) -> anyhow::Result
         big_upload(target, mib, args.server_pid).await?;
     }
     Ok(())
+}
+
+/// Wall time and CPU time (this process and the server's) of one side's rounds.
+#[derive(Default)]
+struct Spent {
+    wall: Duration,
+    cpu_ms: u64,
+}
+
+impl Spent {
+    async fn add(
+        &mut self,
+        server: Option<u32>,
+        work: impl Future<Output = anyhow::Result<Duration>>,
+    ) -> anyhow::Result<()> {
+        let before = cpu_ms(None) + server.map_or(0, |pid| cpu_ms(Some(pid)));
+        self.wall += work.await?;
+        self.cpu_ms += (cpu_ms(None) + server.map_or(0, |pid| cpu_ms(Some(pid)))).saturating_sub(before);
+        Ok(())
+    }
+}
+
+/// User + system CPU time of a process (`None`: this one), in ms, from /proc; 0 where unreadable.
+fn cpu_ms(pid: Option<u32>) -> u64 {
+    let path = pid.map_or_else(|| "/proc/self/stat".to_string(), |pid| format!("/proc/{pid}/stat"));
+    let Ok(stat) = std::fs::read_to_string(path) else { return 0 };
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let Some((_, rest)) = stat.rsplit_once(')') else { return 0 };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11..13).map_or(0, |f| f.iter().filter_map(|t| t.parse::<u64>().ok()).sum());
+    // Linux reports in USER_HZ, 100 on every architecture it supports.
+    ticks * 10
 }
 
 /// Runs `count` calls of `one`, `parallel` at a time; their wall time.
@@ -77,7 +120,9 @@ fn put_key(target: &Target<'_>, round: usize, i: usize) -> String {
 }
 
 async fn put(target: &Target<'_>, file: &Bytes, round: usize, i: usize) -> anyhow::Result<()> {
-    target.storage.put(&put_key(target, round, i), file.clone(), "image/jpeg").await?;
+    let body = aws_sdk_s3::primitives::ByteStream::from(file.clone());
+    let put = target.plain.put_object().bucket(&target.bucket).key(put_key(target, round, i));
+    put.content_type("image/jpeg").body(body).send().await.context("a plain PUT")?;
     Ok(())
 }
 
@@ -136,15 +181,15 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
 }
 
 /// A valid 64×64 PNG made `mib` MiB long by private ancillary chunks (which decoders skip)
-/// before its image data: the probe sees a small image, the store a large file.
+/// between its image data and its end: the probe sees a small image, the store a large file.
 fn filler_png(mib: u64) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
     let mut small = std::io::Cursor::new(Vec::new());
     let image = image::RgbImage::from_pixel(64, 64, image::Rgb([200, 100, 50]));
     // A 64×64 image always encodes.
     let _ = image.write_to(&mut small, image::ImageFormat::Png);
     let small = small.into_inner();
-    // Signature (8) + IHDR chunk (25), then the rest of the small file.
-    let (head, rest) = small.split_at(33);
+    // Everything up to the IEND chunk, which is the last 12 bytes.
+    let (head, rest) = small.split_at(small.len() - 12);
     let filler = filler_chunk();
     let chunks = (mib << 20) / filler.len() as u64;
     let parts = std::iter::once(Bytes::copy_from_slice(head))
@@ -162,4 +207,25 @@ fn filler_chunk() -> Bytes {
     let crc = crc32fast::hash(&chunk[4..]);
     chunk.extend_from_slice(&crc.to_be_bytes());
     Bytes::from(chunk)
+}
+
+/// An `aws-sdk-s3` client of `endpoint` configured only as any S3-compatible store needs.
+pub(super) fn plain_client(settings: &crate::config::S3Settings, endpoint: &str) -> aws_sdk_s3::Client {
+    use crate::secret::ExposeSecret;
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+    let credentials = Credentials::new(
+        &settings.aws_access_key_id,
+        settings.aws_secret_access_key.expose_secret(),
+        None,
+        None,
+        "bench",
+    );
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(settings.aws_region.clone()))
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .credentials_provider(credentials)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
 }

@@ -106,6 +106,13 @@ async fn empty_one(call: &Call<'_>, company: &CompanyRow, handle: &str) -> Resul
             ))
             .into());
         }
+        TrashState::InTrash if found.open_copies > 0 => {
+            return Err(Fault::invalid_parameter(format!(
+                "asset {asset} is the master of {} copies still queued or running; empty it once they have finished",
+                found.open_copies
+            ))
+            .into());
+        }
         TrashState::InTrash => {}
     }
     // The row says emptied first: a failure (or a client hanging up) here leaves an object that
