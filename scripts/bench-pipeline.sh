@@ -15,14 +15,11 @@ bin="${1:-$here/target/release/ipscopy}"
 shift || true
 [[ "${1:-}" == -- ]] && shift
 copies="${COPIES:-20000}"
-port="${PORT:-18081}"
-db="ipscopy_bench_$$"
-work="$(mktemp -d)"
 [ -x "$bin" ] || { echo "no ipscopy binary at $bin" >&2; exit 1; }
 
-export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db"
-export IPSCOPY_HTTP_ADDR="127.0.0.1:$port" IPSCOPY_QUEUE_PREFIX="bench-$$" IPSCOPY_DATA_DIR="$work"
-export RUST_LOG="${RUST_LOG:-warn}"
+# shellcheck source=scripts/lib/bench-server.sh
+source "$here/scripts/lib/bench-server.sh"
+bench_deployment bench "${PORT:-18081}"
 
 # Every run starts from the same filesystem state: when ext4 allocates an inode it checks each
 # free inode whose inode-table block is still cached for a recent deletion, so the objects the
@@ -33,8 +30,6 @@ if ! { echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null; then
   echo "note: could not drop the page cache (not root): back-to-back runs will read slower" >&2
 fi
 
-# shellcheck source=scripts/lib/bench-server.sh
-source "$here/scripts/lib/bench-server.sh"
 start_server "$bin"
 
 ticks() { # clock ticks of user + system time of the given pids (children already reaped included)

@@ -5,7 +5,8 @@
 #
 # Usage: scripts/bench-uploads.sh [IPSCOPY_BINARY] [-- extra `ipscopy bench` arguments]
 #   IPSCOPY_BINARY defaults to target/release/ipscopy (build it with `cargo build --release`).
-#   UPLOADS (default 150) per side, PARALLEL (default 4) at a time, BIG_MIB (default 500).
+#   UPLOADS (default 150) per side, PARALLEL (default 4) at a time, BIG_MIB (default 500),
+#   PORT (default 18084).
 #   PHOTO: the file to upload; by default a 12 MP JPEG (4000×3000, quality 100: 2.6 MB) that
 #   `ipscopy render` makes from tests/fixtures/rocket.jpg.
 set -euo pipefail
@@ -14,14 +15,11 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${1:-$here/target/release/ipscopy}"
 shift || true
 [[ "${1:-}" == -- ]] && shift
-port="${PORT:-18082}"
-db="ipscopy_bench_$$"
-work="$(mktemp -d)"
 [ -x "$bin" ] || { echo "no ipscopy binary at $bin" >&2; exit 1; }
 
-export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db"
-export IPSCOPY_HTTP_ADDR="127.0.0.1:$port" IPSCOPY_QUEUE_PREFIX="bench-$$" IPSCOPY_DATA_DIR="$work"
-export RUST_LOG="${RUST_LOG:-warn}"
+# shellcheck source=scripts/lib/bench-server.sh
+source "$here/scripts/lib/bench-server.sh"
+bench_deployment upbench "${PORT:-18084}"
 
 photo="${PHOTO:-}"
 if [[ -z $photo ]]; then
@@ -30,8 +28,6 @@ if [[ -z $photo ]]; then
     "$here/tests/fixtures/rocket.jpg" >/dev/null
 fi
 
-# shellcheck source=scripts/lib/bench-server.sh
-source "$here/scripts/lib/bench-server.sh"
 start_server "$bin"
 
 "$bin" bench --url "http://127.0.0.1:$port" --upload-file "$photo" --uploads "${UPLOADS:-150}" \

@@ -124,13 +124,7 @@ pub async fn add_image(
         db::assets::mark_failed(pool, asset_id).await?;
         return Err(e).context("storing the image");
     }
-    let facts = ImageFacts {
-        object_key: &key,
-        width: info.width,
-        height: info.height,
-        file_size,
-        format: info.format,
-    };
+    let facts = ImageFacts::of_master(&key, &info, file_size);
     db::assets::mark_ready(pool, asset_id, &facts).await?;
     Ok(AssetHandle::new(company.0, asset_id))
 }

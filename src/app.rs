@@ -193,6 +193,7 @@ pub async fn start(
                     retry_delay_scale: settings.worker.retry_delay_scale.max(0.0),
                 },
                 render_permits: Arc::new(tokio::sync::Semaphore::new(settings.worker.render_threads())),
+                sources: crate::worker::SourceCache::new(settings.worker.source_cache_bytes),
             },
             amqp_url: settings.amqp.amqp_url.clone(),
             busy: busy.clone(),

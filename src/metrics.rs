@@ -77,6 +77,15 @@ fn describe() {
     );
     describe_counter!("ipscopy_uploads_total", "Masters uploaded and kept (new assets and overwrites).");
     describe_counter!("ipscopy_upload_bytes_total", "Bytes of the masters uploaded and kept.");
+    describe_counter!(
+        "ipscopy_source_cache_hits_total",
+        "Copies whose master the worker's cache already held."
+    );
+    describe_counter!(
+        "ipscopy_source_cache_misses_total",
+        "Copies whose master the worker fetched from the store."
+    );
+    metrics::describe_gauge!("ipscopy_source_cache_bytes", "Bytes of masters the worker's cache holds.");
     describe_histogram!("ipscopy_render_duration_seconds", "Time the render engine took for one attempt.");
     describe_histogram!(
         "ipscopy_job_duration_seconds",
@@ -167,6 +176,17 @@ pub fn rendered(elapsed: Duration) {
 pub fn uploaded(bytes: u64) {
     counter!("ipscopy_uploads_total").increment(1);
     counter!("ipscopy_upload_bytes_total").increment(bytes);
+}
+
+/// Counts one lookup in the worker's master cache.
+pub fn source_cache_lookup(miss: bool) {
+    let name = if miss { "ipscopy_source_cache_misses_total" } else { "ipscopy_source_cache_hits_total" };
+    counter!(name).increment(1);
+}
+
+/// Records the bytes the worker's master cache holds.
+pub fn source_cache_bytes(bytes: u64) {
+    metrics::gauge!("ipscopy_source_cache_bytes").set(bytes as f64);
 }
 
 /// Counts messages the broker confirmed.

@@ -112,13 +112,7 @@ impl Uploader {
                 });
             }
         };
-        let facts = ImageFacts {
-            object_key: &key,
-            width: info.width,
-            height: info.height,
-            file_size,
-            format: info.format,
-        };
+        let facts = ImageFacts::of_master(&key, &info, file_size);
         self.finish(caller, company, target, &facts, &info).await?;
         let asset = db::assets::find(&self.pool, asset_id)
             .await?

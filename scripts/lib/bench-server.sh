@@ -1,8 +1,17 @@
 # shellcheck shell=bash
-# The `ipscopy run` a benchmark script measures, sourced by bench-pipeline.sh and
-# bench-webhooks.sh: started on the script's own database ($db), queue prefix
-# ($IPSCOPY_QUEUE_PREFIX) and work directory ($work), ready on $port when start_server returns,
-# and removed with all of them when the script exits. Sets run_pid.
+# The `ipscopy run` a benchmark script measures, sourced by the scripts/bench-*.sh: started on
+# the script's own database ($db), queue prefix ($IPSCOPY_QUEUE_PREFIX) and work directory
+# ($work), which bench_deployment sets, ready on $port when start_server returns, and removed
+# with all of them when the script exits. Sets run_pid.
+
+bench_deployment() { # NAME PORT: sets db, work and port, and the server's environment
+  db="ipscopy_${1}_$$"
+  work="$(mktemp -d)"
+  port=$2
+  export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db"
+  export IPSCOPY_HTTP_ADDR="127.0.0.1:$port" IPSCOPY_QUEUE_PREFIX="$1-$$" IPSCOPY_DATA_DIR="$work"
+  export RUST_LOG="${RUST_LOG:-warn}"
+}
 
 start_server() { # BINARY
   "$1" run >"$work/run.log" 2>&1 &

@@ -9,26 +9,15 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::{
-    batch::MAX_ITEMS,
-    copy::CopyTarget,
-    secret::{ExposeSecret, SecretString},
-};
+use crate::{batch::MAX_ITEMS, copy::CopyTarget, secret::ExposeSecret};
 
 #[derive(Args)]
 pub struct SubmitArgs {
     /// Company handle the copies are made in (`c|N`).
     #[arg(long)]
     company: String,
-    /// Base URL of the API.
-    #[arg(long, env = "IPSCOPY_URL", default_value = "http://127.0.0.1:8080")]
-    url: String,
-    /// E-mail of the submitting user.
-    #[arg(long, env = "IPSCOPY_USER")]
-    user: String,
-    /// Password of the submitting user.
-    #[arg(long, env = "IPSCOPY_PASSWORD", hide_env_values = true)]
-    password: SecretString,
+    #[command(flatten)]
+    api: super::ApiLogin,
     /// Copies per batch request.
     #[arg(long, default_value_t = MAX_ITEMS)]
     batch: usize,
@@ -123,8 +112,8 @@ pub async fn run(args: SubmitArgs) -> anyhow::Result<()> {
         });
         let key = format!("submit-{file_id}-{}-{index}", args.company);
         let response = http
-            .post(format!("{}/v1/copies/batch", args.url))
-            .basic_auth(&args.user, Some(args.password.expose_secret()))
+            .post(format!("{}/v1/copies/batch", args.api.url))
+            .basic_auth(&args.api.user, Some(args.api.password.expose_secret()))
             .header("Idempotency-Key", key)
             .json(&body)
             .send()
@@ -165,10 +154,10 @@ pub async fn run(args: SubmitArgs) -> anyhow::Result<()> {
             succeeded = 0;
             failed.clear();
             for handle in &batches {
-                let url = format!("{}/v1/batches/{}", args.url, handle.replace('|', "%7C"));
+                let url = format!("{}/v1/batches/{}", args.api.url, handle.replace('|', "%7C"));
                 let status: Value = http
                     .get(url)
-                    .basic_auth(&args.user, Some(args.password.expose_secret()))
+                    .basic_auth(&args.api.user, Some(args.api.password.expose_secret()))
                     .send()
                     .await?
                     .json()

@@ -18,7 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 use tokio_util::io::ReaderStream;
 
-use crate::secret::{ExposeSecret, SecretString};
+use crate::secret::ExposeSecret;
 
 /// Extensions taken from directories; files named on the command line are sent whatever theirs.
 const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "gif", "webp", "tif", "tiff"];
@@ -31,15 +31,8 @@ pub struct UploadArgs {
     /// Folder handle the assets go in (`Company/path/`).
     #[arg(long)]
     folder: String,
-    /// Base URL of the API.
-    #[arg(long, env = "IPSCOPY_URL", default_value = "http://127.0.0.1:8080")]
-    url: String,
-    /// E-mail of the uploading user.
-    #[arg(long, env = "IPSCOPY_USER")]
-    user: String,
-    /// Password of the uploading user.
-    #[arg(long, env = "IPSCOPY_PASSWORD", hide_env_values = true)]
-    password: SecretString,
+    #[command(flatten)]
+    api: super::ApiLogin,
     /// Replace the master of an asset that already has the name, instead of skipping the file.
     #[arg(long)]
     overwrite: bool,
@@ -189,14 +182,14 @@ async fn try_send(
         counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
     });
     let response = http
-        .post(format!("{}/v1/assets", args.url))
+        .post(format!("{}/v1/assets", args.api.url))
         .query(&[
             ("companyHandle", args.company.as_str()),
             ("folderHandle", args.folder.as_str()),
             ("name", file.name.as_str()),
             ("overwrite", if args.overwrite { "true" } else { "false" }),
         ])
-        .basic_auth(&args.user, Some(args.password.expose_secret()))
+        .basic_auth(&args.api.user, Some(args.api.password.expose_secret()))
         .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
         .header(reqwest::header::CONTENT_LENGTH, file.len)
         .body(reqwest::Body::wrap_stream(body))

@@ -39,6 +39,10 @@ pub struct WorkerSettings {
     /// redelivered, in milliseconds.
     #[arg(long, env = "IPSCOPY_SHUTDOWN_TIMEOUT_MS", default_value_t = 30_000)]
     pub shutdown_timeout_ms: u64,
+    /// Bytes of masters a worker keeps for the next copies of them (0 = none): a batch of
+    /// copies of one master then fetches it once. Counts toward the worker's memory.
+    #[arg(long, env = "IPSCOPY_WORKER_SOURCE_CACHE_BYTES", default_value_t = 256 << 20)]
+    pub source_cache_bytes: u64,
     /// Multiplies the retry backoff schedule (5 s, 30 s, 2 min, …); below 1 only for tests.
     #[arg(long, env = "IPSCOPY_RETRY_DELAY_SCALE", default_value_t = 1.0)]
     pub retry_delay_scale: f64,

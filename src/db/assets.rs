@@ -35,6 +35,13 @@ pub struct ImageFacts<'a> {
     pub format: &'a str,
 }
 
+impl<'a> ImageFacts<'a> {
+    /// The facts of a master stored under `object_key`, as the engine probed it.
+    pub fn of_master(object_key: &'a str, info: &ipscopy_render::SourceInfo, file_size: u64) -> Self {
+        Self { object_key, width: info.width, height: info.height, file_size, format: info.format }
+    }
+}
+
 pub async fn find(db: impl PgExecutor<'_>, asset_id: i64) -> sqlx::Result<Option<AssetRow>> {
     sqlx::query_as!(
         AssetRow,

@@ -24,6 +24,34 @@ use crate::state::AppState;
 /// Largest request body accepted by the JSON routes.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// Largest refused body read to its end before the 413 (see [`read_oversized_bodies`]).
+const DRAIN_MAX_BYTES: usize = 16 * 1024 * 1024;
+
+/// Answers a declared body over [`MAX_BODY_BYTES`] with 413 once it has been read (up to
+/// [`DRAIN_MAX_BYTES`]; past that the connection closes), because a client still sending it
+/// when the answer comes and the connection closes sees a broken pipe instead of the answer.
+async fn read_oversized_bodies(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    use futures::StreamExt as _;
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let Some(declared) = declared.filter(|&n| n > MAX_BODY_BYTES) else {
+        return next.run(request).await;
+    };
+    if declared <= DRAIN_MAX_BYTES {
+        let mut body = request.into_body().into_data_stream();
+        while let Some(Ok(_)) = body.next().await {}
+    }
+    let reason = format!("the request body is over the {MAX_BODY_BYTES} bytes this route takes");
+    (axum::http::StatusCode::PAYLOAD_TOO_LARGE, reason).into_response()
+}
+
 /// The whole HTTP API.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -34,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(webhooks::router())
         .merge(operators::router(&state))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(read_oversized_bodies))
         .merge(uploads::router())
         .merge(crate::ops::health_router())
         .merge(crate::soap::router())

@@ -40,22 +40,8 @@ pub struct Storage {
 impl Storage {
     /// Builds a client for `endpoint` with the credentials in `settings`.
     pub fn connect(settings: &S3Settings, endpoint: &str) -> Self {
-        let credentials = Credentials::new(
-            &settings.aws_access_key_id,
-            settings.aws_secret_access_key.expose_secret(),
-            None,
-            None,
-            "ipscopy-settings",
-        );
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(settings.aws_region.clone()))
-            .endpoint_url(endpoint)
-            .force_path_style(true)
-            .credentials_provider(credentials)
-            .build();
         Self {
-            client: Client::from_conf(config),
+            client: Client::from_conf(client_config(settings, endpoint)),
             bucket: settings.s3_bucket.clone(),
             sign_payloads: signs_payloads(endpoint),
         }
@@ -132,6 +118,25 @@ impl Storage {
         self.client.head_bucket().bucket(&self.bucket).send().await.map_err(unavailable)?;
         Ok(())
     }
+}
+
+/// The SDK's configuration for an S3-compatible store at `endpoint`: path-style bucket
+/// addressing, static credentials, no `aws-config` lookup.
+pub fn client_config(settings: &S3Settings, endpoint: &str) -> aws_sdk_s3::Config {
+    let credentials = Credentials::new(
+        &settings.aws_access_key_id,
+        settings.aws_secret_access_key.expose_secret(),
+        None,
+        None,
+        "ipscopy-settings",
+    );
+    aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(settings.aws_region.clone()))
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .credentials_provider(credentials)
+        .build()
 }
 
 /// A body's SHA-256 in its signature guards it against changes on the way; over TLS, or to a

@@ -135,12 +135,12 @@ async fn attempt(
         return Err(JobFailure::source_gone().into());
     };
     let modifier = ipscopy_render::parse(&job.url_modifier).map_err(JobFailure::invalid_modifier)?;
-    let bytes = match ctx.storage.get(&source_key).await {
+    let bytes = match ctx.sources.get(&ctx.storage, &source_key).await {
         // An upload with `overwrite` replaced the master (and deleted the old one) after the
         // claim read its key: the copy is made from the new one.
         Err(StorageError::NotFound(_)) => {
             match db::assets::object_key(&ctx.pool, job.source_asset_id).await {
-                Ok(Some(current)) if current != source_key => ctx.storage.get(&current).await,
+                Ok(Some(current)) if current != source_key => ctx.sources.get(&ctx.storage, &current).await,
                 Ok(_) => Err(StorageError::NotFound(source_key)),
                 Err(e) => {
                     tracing::warn!(error = %e, "reading the source's current key failed");

@@ -3,6 +3,7 @@
 mod execute;
 pub mod finalize;
 mod rescue;
+mod sources;
 
 use std::{
     sync::{
@@ -25,6 +26,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 pub use execute::{Outcome, Timing};
 pub use rescue::rescue_stale_jobs;
+pub use sources::SourceCache;
 
 use crate::{
     queue::{JobMessage, Relay, SessionLog, Topology},
@@ -72,6 +74,8 @@ pub struct JobContext {
     /// Renders allowed at once: CPU-bound work is capped at the cores, while many more jobs
     /// wait on S3 and PostgreSQL.
     pub render_permits: Arc<tokio::sync::Semaphore>,
+    /// Masters fetched recently, for the next copies of them.
+    pub sources: SourceCache,
 }
 
 /// Consumes the jobs queue with a bounded number of jobs in flight.

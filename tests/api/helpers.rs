@@ -102,6 +102,7 @@ pub async fn spawn(roles: Roles, configure: impl FnOnce(&mut Settings)) -> TestA
             render_timeout_ms: 60_000,
             shutdown_timeout_ms: 10_000,
             retry_delay_scale: 1.0,
+            source_cache_bytes: 64 << 20,
         },
         webhook: WebhookSettings::default(),
     };

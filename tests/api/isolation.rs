@@ -104,6 +104,9 @@ fn probes(
     let missing_message = "msg_00000000000000000000000000000000";
     let copy = |company: &str, asset: &str, folder: &str| json!({"companyHandle": company, "assetHandle": asset, "folderHandle": folder, "name": "stolen", "urlModifier": ""});
     let batch = |company: &str, asset: &str, folder: &str| json!({"companyHandle": company, "items": [{"assetHandle": asset, "folderHandle": folder, "name": "stolen", "urlModifier": ""}]});
+    let upload = |company: &str, folder: &str| {
+        format!("/v1/assets?companyHandle={}&folderHandle={}&name=stolen", encode(company), encode(folder))
+    };
     let hook_body = |company: &str| json!({"companyHandle": company, "url": "http://127.0.0.1:9/stolen"});
     let hook_path = |hook: &str, rest: &str| format!("/v1/webhooks/{}{rest}", encode(hook));
     let (foreign_hook, no_hook) = (acme.hook.as_str(), missing_hook);
@@ -162,6 +165,21 @@ fn probes(
             route: ("post", "/v1/jobs/{job_handle}/cancel".into()),
             foreign: (format!("/v1/jobs/{}/cancel", encode(&acme.job)), None),
             missing: (format!("/v1/jobs/{}/cancel", encode(&missing_job)), None),
+            expected: (404, 30001),
+            pick: whole,
+        },
+        // Uploads are refused before their body is read: the probes send none.
+        Probe {
+            route: ("post", "/v1/assets".into()),
+            foreign: (upload(&acme_company, &acme.folder), None),
+            missing: (upload(missing_company, &acme.folder), None),
+            expected: (403, 20000),
+            pick: whole,
+        },
+        Probe {
+            route: ("post", "/v1/assets".into()),
+            foreign: (upload(globex, &acme.folder), None),
+            missing: (upload(globex, "Acme/nowhere/"), None),
             expected: (404, 30001),
             pick: whole,
         },

@@ -261,3 +261,32 @@ async fn a_master_larger_than_a_store_part_streams_in_whole_and_copies() {
     assert_eq!(stored_keys(&app).await.len(), 2, "the master and its copy, no parts");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_queued_before_its_master_was_replaced_renders_the_new_master() {
+    // No worker yet: the copy waits in the queue while its master changes.
+    let app = crate::helpers::spawn(ipscopy::app::Roles { api: true, worker: false }, |_| {}).await;
+    let master = upload_raw(&app, 201, "master", fixture("rocket.jpg"), false).await.json();
+    let body = serde_json::json!({
+        "companyHandle": app.company.to_string(),
+        "assetHandle": master["assetHandle"],
+        "folderHandle": app.folder.to_string(),
+        "name": "copy",
+        "urlModifier": "fmt=png",
+    });
+    let accepted = app.submit(202, &body).await;
+
+    let replaced = upload_raw(&app, 200, "master", fixture("chelsea.png"), true).await.json();
+    let mut worker = app.worker_command().spawn().expect("the worker starts");
+    let job = app.wait_for_job(accepted["jobHandle"].as_str().unwrap()).await;
+    worker.kill().await.expect("the worker stops");
+
+    assert_eq!(replaced["version"], 2);
+    assert_eq!(job["state"], "succeeded", "{job}");
+    assert_eq!(
+        (&job["asset"]["imageInfo"]["width"], &job["asset"]["imageInfo"]["height"]),
+        (&Value::from(451), &Value::from(300)),
+        "the copy is of the new master (chelsea.png), not the old one (rocket.jpg, 640×427)"
+    );
+    app.stop().await;
+}

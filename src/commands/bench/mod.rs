@@ -189,7 +189,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.upload_file.is_some() || args.big_upload_mib.is_some() {
         let folder = admin::add_folder(&pool, company, "/bench").await?.to_string();
         let (storage, endpoint) = crate::app::open_storage(&args.s3, shutdown.clone()).await?;
-        let plain = uploads::plain_client(&args.s3, &endpoint);
+        // The SDK's defaults, not `Storage`'s tuning: the peer is a plain client.
+        let plain = aws_sdk_s3::Client::from_conf(crate::storage::client_config(&args.s3, &endpoint));
         let bucket = args.s3.s3_bucket.clone();
         let target = uploads::Target { api: &api, company, folder, storage, plain, bucket, tag: &tag };
         let result = uploads::run(&args, &target).await;

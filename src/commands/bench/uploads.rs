@@ -208,24 +208,3 @@ fn filler_chunk() -> Bytes {
     chunk.extend_from_slice(&crc.to_be_bytes());
     Bytes::from(chunk)
 }
-
-/// An `aws-sdk-s3` client of `endpoint` configured only as any S3-compatible store needs.
-pub(super) fn plain_client(settings: &crate::config::S3Settings, endpoint: &str) -> aws_sdk_s3::Client {
-    use crate::secret::ExposeSecret;
-    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-    let credentials = Credentials::new(
-        &settings.aws_access_key_id,
-        settings.aws_secret_access_key.expose_secret(),
-        None,
-        None,
-        "bench",
-    );
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(settings.aws_region.clone()))
-        .endpoint_url(endpoint)
-        .force_path_style(true)
-        .credentials_provider(credentials)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
-}

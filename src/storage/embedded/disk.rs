@@ -81,18 +81,74 @@ fn check_key(key: &str) -> S3Result<()> {
     Ok(())
 }
 
-/// The `x-amz-checksum-*` headers of a PutObject or UploadPart input, which name them alike.
-macro_rules! header_checksums {
-    ($input:expr) => {
-        Checksum {
-            checksum_crc32: $input.checksum_crc32,
-            checksum_crc32c: $input.checksum_crc32c,
-            checksum_sha1: $input.checksum_sha1,
-            checksum_sha256: $input.checksum_sha256,
-            checksum_crc64nvme: $input.checksum_crc64nvme,
-            ..Default::default()
+/// An upload body (PutObject or UploadPart) with the digests sent for it.
+struct Incoming {
+    body: Option<StreamingBlob>,
+    declared_len: Option<i64>,
+    content_md5: Option<String>,
+    checksums: Checksum,
+    trailers: Option<s3s::TrailingHeaders>,
+}
+
+/// The body of a PutObject or UploadPart request, whose inputs name these fields alike.
+macro_rules! incoming {
+    ($input:expr, $trailers:expr) => {
+        Incoming {
+            body: $input.body,
+            declared_len: $input.content_length,
+            content_md5: $input.content_md5,
+            checksums: Checksum {
+                checksum_crc32: $input.checksum_crc32,
+                checksum_crc32c: $input.checksum_crc32c,
+                checksum_sha1: $input.checksum_sha1,
+                checksum_sha256: $input.checksum_sha256,
+                checksum_crc64nvme: $input.checksum_crc64nvme,
+                ..Default::default()
+            },
+            trailers: $trailers,
         }
     };
+}
+
+/// An output struct with the checksums that were verified.
+macro_rules! with_checksums {
+    ($output:ident { $($field:ident: $value:expr),* $(,)? }, $checksums:expr) => {{
+        let checksums = $checksums;
+        $output {
+            $($field: $value,)*
+            checksum_crc32: checksums.checksum_crc32,
+            checksum_crc32c: checksums.checksum_crc32c,
+            checksum_sha1: checksums.checksum_sha1,
+            checksum_sha256: checksums.checksum_sha256,
+            checksum_crc64nvme: checksums.checksum_crc64nvme,
+            ..Default::default()
+        }
+    }};
+}
+
+/// Reads a body whole, then on the blocking pool checks it against its digests and hands it,
+/// with its ETag, to `store`. Returns the verified digests and the body's length.
+async fn receive<F>(incoming: Incoming, store: F) -> S3Result<(digests::Verified, i64)>
+where
+    F: FnOnce(&[u8], &str) -> S3Result<()> + Send + 'static,
+{
+    let data = match incoming.body {
+        Some(body) => digests::collect(body, incoming.declared_len).await?,
+        None => Vec::new(),
+    };
+    // Trailers only arrive once the body has been read to its end.
+    let trailers = incoming.trailers.and_then(|t| t.take());
+    let expected =
+        digests::Expected::new(incoming.content_md5.as_deref(), incoming.checksums, trailers.as_ref())?;
+    let size = content_length(data.len() as u64)?;
+    let verified = blocking(move || {
+        // Hashing a large image is real CPU work: it stays off the async workers.
+        let verified = expected.verify(&data)?;
+        store(&data, &verified.etag)?;
+        Ok(verified)
+    })
+    .await?;
+    Ok((verified, size))
 }
 
 /// Runs `work` on the blocking pool: the one thread hop a request makes.
@@ -155,37 +211,15 @@ impl S3 for DiskStore {
             return Err(s3_error!(NotImplemented, "conditional and appending writes are not supported"));
         }
         let (bucket_dir, path) = self.object_path(&input.bucket, &input.key)?;
-        let data = match input.body {
-            Some(body) => digests::collect(body, input.content_length).await?,
-            None => Vec::new(),
-        };
-        // Trailers only arrive once the body has been read to its end.
-        let trailers = trailing_headers.and_then(|t| t.take());
-        let expected = digests::Expected::new(
-            input.content_md5.as_deref(),
-            header_checksums!(input),
-            trailers.as_ref(),
-        )?;
-        let content_type = input.content_type;
-        let size = content_length(data.len() as u64)?;
-        let verified = blocking(move || {
-            // Hashing a large image is real CPU work: it stays off the async workers.
-            let verified = expected.verify(&data)?;
-            objects::write(&bucket_dir, &path, &data, content_type.as_deref(), &verified.etag)?;
-            Ok(verified)
+        let content_type = input.content_type.clone();
+        let (verified, size) = receive(incoming!(input, trailing_headers), move |data, etag| {
+            objects::write(&bucket_dir, &path, data, content_type.as_deref(), etag)
         })
         .await?;
-        let checksum = verified.checksums;
-        Ok(S3Response::new(PutObjectOutput {
-            e_tag: Some(ETag::Strong(verified.etag)),
-            size: Some(size),
-            checksum_crc32: checksum.checksum_crc32,
-            checksum_crc32c: checksum.checksum_crc32c,
-            checksum_sha1: checksum.checksum_sha1,
-            checksum_sha256: checksum.checksum_sha256,
-            checksum_crc64nvme: checksum.checksum_crc64nvme,
-            ..Default::default()
-        }))
+        Ok(S3Response::new(with_checksums!(
+            PutObjectOutput { e_tag: Some(ETag::Strong(verified.etag)), size: Some(size) },
+            verified.checksums
+        )))
     }
 
     async fn create_multipart_upload(
@@ -209,33 +243,15 @@ impl S3 for DiskStore {
     async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
         let S3Request { input, trailing_headers, .. } = req;
         let (bucket_dir, _) = self.object_path(&input.bucket, &input.key)?;
-        let data = match input.body {
-            Some(body) => digests::collect(body, input.content_length).await?,
-            None => Vec::new(),
-        };
-        let trailers = trailing_headers.and_then(|t| t.take());
-        let expected = digests::Expected::new(
-            input.content_md5.as_deref(),
-            header_checksums!(input),
-            trailers.as_ref(),
-        )?;
-        let (upload_id, key, part_number) = (input.upload_id, input.key, input.part_number);
-        let verified = blocking(move || {
-            let verified = expected.verify(&data)?;
-            multipart::write_part(&bucket_dir, &upload_id, &key, part_number, &data, &verified.etag)?;
-            Ok(verified)
+        let (upload_id, key, part_number) = (input.upload_id.clone(), input.key.clone(), input.part_number);
+        let (verified, _) = receive(incoming!(input, trailing_headers), move |data, etag| {
+            multipart::write_part(&bucket_dir, &upload_id, &key, part_number, data, etag)
         })
         .await?;
-        let checksum = verified.checksums;
-        Ok(S3Response::new(UploadPartOutput {
-            e_tag: Some(ETag::Strong(verified.etag)),
-            checksum_crc32: checksum.checksum_crc32,
-            checksum_crc32c: checksum.checksum_crc32c,
-            checksum_sha1: checksum.checksum_sha1,
-            checksum_sha256: checksum.checksum_sha256,
-            checksum_crc64nvme: checksum.checksum_crc64nvme,
-            ..Default::default()
-        }))
+        Ok(S3Response::new(with_checksums!(
+            UploadPartOutput { e_tag: Some(ETag::Strong(verified.etag)) },
+            verified.checksums
+        )))
     }
 
     async fn complete_multipart_upload(
