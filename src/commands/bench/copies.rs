@@ -48,8 +48,11 @@ pub async fn run(
     let folder = admin::add_folder(pool, company, "/bench").await?;
     let store_shutdown = CancellationToken::new();
     let (storage, _) = open_storage(&args.s3, store_shutdown.clone()).await?;
-    let source =
-        admin::add_image(pool, &storage, company, &folder, "source", source_png(args.source_size)?).await;
+    let bytes = match &args.source_file {
+        Some(path) => tokio::fs::read(path).await.with_context(|| format!("reading {}", path.display()))?,
+        None => source_png(args.source_size)?,
+    };
+    let source = admin::add_image(pool, &storage, company, &folder, "source", bytes).await;
     store_shutdown.cancel();
     let source = source?;
     eprintln!("company {company}, source {source}, {} copies of {:?}", args.copies, args.modifier);

@@ -50,6 +50,9 @@ pub struct BenchArgs {
     /// Side of the square PNG source, in pixels.
     #[arg(long, default_value_t = 64)]
     source_size: u32,
+    /// Copy this image file instead of the generated PNG (a real photo, say).
+    #[arg(long)]
+    source_file: Option<std::path::PathBuf>,
     /// The urlModifier of every copy.
     #[arg(long, default_value = "wid=32")]
     modifier: String,
