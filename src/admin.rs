@@ -107,14 +107,7 @@ pub async fn add_image(
     let folder_id = db::folders::find(pool, company.0, folder.as_str())
         .await?
         .with_context(|| format!("folder {folder} does not exist in company {company}"))?;
-    let new_asset = NewAsset {
-        company_id: company.0,
-        folder_id,
-        name,
-        url_modifier: "",
-        source_asset_id: None,
-        created_by: None,
-    };
+    let new_asset = NewAsset::master(company.0, folder_id, name, None);
     let asset_id = db::assets::insert_pending(pool, &new_asset)
         .await?
         .with_context(|| format!("name {name:?} is already used in company {company}"))?;

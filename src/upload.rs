@@ -152,14 +152,7 @@ impl Uploader {
                 .into()),
             };
         }
-        let new_asset = NewAsset {
-            company_id: company.0,
-            folder_id,
-            name,
-            url_modifier: "",
-            source_asset_id: None,
-            created_by: Some(caller.user_id),
-        };
+        let new_asset = NewAsset::master(company.0, folder_id, name, Some(caller.user_id));
         match db::assets::insert_pending(&self.pool, &new_asset).await? {
             Some(asset_id) => Ok(Target::New { asset_id }),
             None => Err(Fault::conflict(format!(

@@ -66,6 +66,13 @@ pub struct NewAsset<'a> {
     pub created_by: Option<i64>,
 }
 
+impl<'a> NewAsset<'a> {
+    /// A master brought in from outside: no modifier, no source asset.
+    pub fn master(company_id: i64, folder_id: i64, name: &'a str, created_by: Option<i64>) -> Self {
+        Self { company_id, folder_id, name, url_modifier: "", source_asset_id: None, created_by }
+    }
+}
+
 /// Reserves a pending asset; `None` when the name is taken in the company.
 pub async fn insert_pending(db: impl PgExecutor<'_>, asset: &NewAsset<'_>) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar!(
