@@ -12,6 +12,7 @@ use crate::{
     config::{S3Settings, Settings},
     copy::Copier,
     db, http,
+    import::ImportRules,
     ops::OpsState,
     queue::{Relay, Topology},
     rate_limit::SubmitLimiter,
@@ -21,7 +22,7 @@ use crate::{
     storage::{EmbeddedStore, Storage},
     upload::Uploader,
     webhook::{self, AddressPolicy},
-    worker::{Busy, JobContext, Timing, Worker, rescue_stale_jobs},
+    worker::{Busy, Fetcher, JobContext, Timing, Worker, rescue_stale_jobs},
 };
 
 /// Which roles a process plays.
@@ -161,6 +162,10 @@ pub async fn start(
                     settings.http.company_submit_burst,
                 )
                 .map(Arc::new),
+                import_rules: ImportRules {
+                    policy: AddressPolicy::for_imports(settings.import.import_allowed_networks.clone()),
+                    buckets: settings.import.import_s3_buckets.clone(),
+                },
             },
             uploader: Uploader {
                 pool: pool.clone(),
@@ -194,6 +199,8 @@ pub async fn start(
                 },
                 render_permits: Arc::new(tokio::sync::Semaphore::new(settings.worker.render_threads())),
                 sources: crate::worker::SourceCache::new(settings.worker.source_cache_bytes),
+                fetcher: Fetcher::new(&settings.import, storage.clone(), settings.http.upload_max_bytes)
+                    .context("building the imports' HTTP client")?,
             },
             amqp_url: settings.amqp.amqp_url.clone(),
             busy: busy.clone(),

@@ -14,7 +14,10 @@ use target::{SourceFacts, check_source};
 
 use crate::{
     auth::{self, Caller},
-    db::{self, batches::NewCopy},
+    db::{
+        self,
+        batches::{JobSource, NewJob},
+    },
     domain::{AssetHandle, CompanyHandle, Fault, JobHandle, TrashState, role::Access},
     error::Result,
     queue::Relay,
@@ -48,6 +51,8 @@ pub struct Copier {
     pub webhook_policy: crate::webhook::AddressPolicy,
     /// Per-company submit rate, when one is configured.
     pub limiter: Option<std::sync::Arc<crate::rate_limit::SubmitLimiter>>,
+    /// What imports may read.
+    pub import_rules: crate::import::ImportRules,
 }
 
 impl Copier {
@@ -69,7 +74,8 @@ impl Copier {
         // A single copy is checked and written as a batch of one, without the batch row; its
         // refusal is the answer itself rather than an item of one.
         let copy = only(self.check(company, std::slice::from_ref(target), None).await?)?;
-        let source = AssetHandle::new(company.0, copy.source_asset_id);
+        let source =
+            copy.source.asset_id().map_or_else(String::new, |id| AssetHandle::new(company.0, id).to_string());
         let mut tx = self.pool.begin().await?;
         let reserved = reserve(&mut tx, company, caller, vec![Ok(copy)]).await?;
         let accepted = only(self.enqueue(&mut tx, company, caller, None, reserved).await?)?;
@@ -89,7 +95,7 @@ impl Copier {
         company: CompanyHandle,
         targets: &[CopyTarget],
         default_callback: Option<&str>,
-    ) -> Result<Vec<Result<NewCopy, Fault>>> {
+    ) -> Result<Vec<Result<NewJob, Fault>>> {
         let mut callbacks: HashMap<String, Result<(), Fault>> = HashMap::new();
         let mut parsed = Vec::with_capacity(targets.len());
         for target in targets {
@@ -137,11 +143,11 @@ impl Copier {
                         target.name
                     )));
                 }
-                Ok(NewCopy {
+                Ok(NewJob {
                     folder_id,
                     name: target.name.clone(),
                     url_modifier: target.url_modifier.clone(),
-                    source_asset_id,
+                    source: JobSource::Asset(source_asset_id),
                     callback_url: callback_url.map(str::to_string),
                 })
             })
@@ -149,7 +155,7 @@ impl Copier {
     }
 
     /// The webhook policy's verdict on `url`, asked once per distinct address.
-    async fn check_callback(
+    pub(crate) async fn check_callback(
         &self,
         verdicts: &mut HashMap<String, Result<(), Fault>>,
         url: &str,
@@ -175,9 +181,9 @@ impl Copier {
         company: CompanyHandle,
         caller: &Caller,
         batch_id: Option<i64>,
-        reserved: Vec<Result<(NewCopy, i64), Fault>>,
+        reserved: Vec<Result<(NewJob, i64), Fault>>,
     ) -> Result<Vec<Result<CopyAccepted, Fault>>> {
-        let accepted: Vec<(&NewCopy, i64)> = reserved
+        let accepted: Vec<(&NewJob, i64)> = reserved
             .iter()
             .filter_map(|r| r.as_ref().ok())
             .map(|(copy, asset_id)| (copy, *asset_id))
@@ -209,9 +215,9 @@ pub(crate) async fn reserve(
     tx: &mut PgConnection,
     company: CompanyHandle,
     caller: &Caller,
-    copies: Vec<Result<NewCopy, Fault>>,
-) -> Result<Vec<Result<(NewCopy, i64), Fault>>> {
-    let valid: Vec<NewCopy> = copies.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
+    copies: Vec<Result<NewJob, Fault>>,
+) -> Result<Vec<Result<(NewJob, i64), Fault>>> {
+    let valid: Vec<NewJob> = copies.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
     let assets = if valid.is_empty() {
         HashMap::new()
     } else {

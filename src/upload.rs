@@ -84,9 +84,8 @@ impl Uploader {
             })?;
 
         // The head is read and probed before a row is written or a byte is stored.
-        let head = read_head(&mut body).await?;
-        self.check_size(head.len() as u64)?;
-        let info = ipscopy_render::probe_head(&head, &self.limits).map_err(refused)?;
+        let probed = probe(&mut body, &self.limits, self.max_bytes).await.map_err(Refusal::into_fault)?;
+        let info = probed.info.clone();
 
         let target = self.target(caller, request, folder_id).await?;
         let (asset_id, key) = match target {
@@ -96,9 +95,7 @@ impl Uploader {
                 format!("{}.v{}-{:08x}", asset_key(company.0, asset_id), seen + 1, rand::random::<u32>()),
             ),
         };
-        let mut checked = Checked::new(stream::iter([Ok(head)]).chain(body), info.format, self.max_bytes);
-        let stored = self.storage.put_stream(&key, names::mime_of(info.format), &mut checked).await;
-        let file_size = match stored {
+        let file_size = match store(&self.storage, &key, probed, body, self.max_bytes).await {
             Ok(size) => size,
             Err(e) => {
                 if let Target::New { asset_id } = target {
@@ -123,13 +120,6 @@ impl Uploader {
             Target::New { .. } => Uploaded::Created(asset),
             Target::Replace { .. } => Uploaded::Replaced(asset),
         })
-    }
-
-    fn check_size(&self, size: u64) -> Result<(), Fault> {
-        if size > self.max_bytes {
-            return Err(too_large(self.max_bytes));
-        }
-        Ok(())
     }
 
     /// Reserves a new asset for the name, or picks the asset an overwrite replaces.
@@ -205,31 +195,67 @@ impl Uploader {
     }
 }
 
-/// Reads up to [`HEAD_BYTES`] of `body` (less if it ends first).
-async fn read_head<S, E>(body: &mut S) -> Result<Bytes>
+/// A body whose head was read and probed: what image it starts as.
+pub struct Probed {
+    head: Bytes,
+    /// The body ended within the head: it is not polled again.
+    whole: bool,
+    pub info: SourceInfo,
+}
+
+/// Reads up to [`HEAD_BYTES`] of `body` (less if it ends first) and probes them: not an image,
+/// or pixels over the render limits, is refused before anything is stored.
+pub async fn probe<S, E>(body: &mut S, limits: &Limits, max_bytes: u64) -> Result<Probed, Refusal>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
     let mut head = BytesMut::new();
+    let mut whole = false;
     while head.len() < HEAD_BYTES {
         match body.next().await {
             Some(Ok(chunk)) => head.extend_from_slice(&chunk),
-            Some(Err(e)) => return Err(Refusal::Body(e.to_string()).into_fault()),
-            None => break,
+            Some(Err(e)) => return Err(Refusal::Body(e.to_string())),
+            None => {
+                whole = true;
+                break;
+            }
         }
     }
     if head.is_empty() {
-        return Err(
-            Fault::missing_parameter("the image (the request body, or a multipart part named file)").into()
-        );
+        return Err(Refusal::Empty);
     }
-    Ok(head.freeze())
+    if head.len() as u64 > max_bytes {
+        return Err(Refusal::TooLarge(max_bytes));
+    }
+    let info = ipscopy_render::probe_head(&head, limits).map_err(Refusal::Image)?;
+    Ok(Probed { head: head.freeze(), whole, info })
+}
+
+/// Streams a probed body whole to `key`: counted against `max_bytes`, and checked at its end
+/// (a truncated file fails there, so the store never completes its object). Returns its size.
+pub async fn store<S, E>(
+    storage: &Storage,
+    key: &str,
+    probed: Probed,
+    body: S,
+    max_bytes: u64,
+) -> Result<u64, PutStreamError<Refusal>>
+where
+    S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
+    E: std::fmt::Display + Send + 'static,
+{
+    let format = probed.info.format;
+    let rest = stream::iter((!probed.whole).then_some(body)).flatten();
+    let mut checked = Checked::new(stream::iter([Ok(probed.head)]).chain(rest), format, max_bytes);
+    storage.put_stream(key, names::mime_of(format), &mut checked).await
 }
 
 /// Why a body was not stored.
 #[derive(Debug)]
 pub enum Refusal {
+    /// The body holds no byte.
+    Empty,
     /// Over the size limit (bytes).
     TooLarge(u64),
     /// The engine refused the file (truncated).
@@ -239,8 +265,13 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    fn into_fault(self) -> crate::error::Error {
+    /// The refusal as the fault an uploading client gets.
+    pub fn into_fault(self) -> crate::error::Error {
         match self {
+            Refusal::Empty => {
+                Fault::missing_parameter("the image (the request body, or a multipart part named file)")
+                    .into()
+            }
             Refusal::TooLarge(max) => too_large(max).into(),
             Refusal::Image(e) => refused(e).into(),
             Refusal::Body(reason) => {

@@ -1,5 +1,6 @@
 //! Batch completion: a background pass in every process marks batches whose jobs have all ended
-//! as completed and writes their `batch.completed` event, exactly once per batch.
+//! as completed and writes their `batch.completed` (or, for an import, `import.completed`)
+//! event, exactly once per batch.
 //!
 //! It runs apart from the jobs' finalize transactions on purpose: doing it there locked the
 //! batch row and counted the batch's jobs once per job, which serialised a batch's finalizes.
@@ -12,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     db::{self, batches::Completed},
-    domain::{BatchHandle, CompanyHandle},
+    domain::{BatchHandle, CompanyHandle, JobKind},
 };
 
 /// A burst of job completions is coalesced into one pass after this pause.
@@ -57,13 +58,17 @@ async fn complete_finished(pool: &PgPool) -> sqlx::Result<()> {
 
 async fn announce(tx: &mut sqlx::PgConnection, done: &Completed) -> sqlx::Result<()> {
     let handle = BatchHandle { company_id: done.company_id, batch_id: done.batch_id };
-    tracing::info!(batch = %handle, succeeded = done.succeeded, failed = done.failed, "batch completed");
+    let (event_type, handle_field) = match done.kind {
+        JobKind::Copy => ("batch.completed", "batchHandle"),
+        JobKind::Import => ("import.completed", "importHandle"),
+    };
+    tracing::info!(batch = %handle, kind = %done.kind, succeeded = done.succeeded, failed = done.failed, "batch completed");
     let payload = || {
         crate::webhook::events::envelope(
-            "batch.completed",
+            event_type,
             chrono::Utc::now(),
             serde_json::json!({
-                "batchHandle": handle.to_string(),
+                handle_field: handle.to_string(),
                 "companyHandle": CompanyHandle(done.company_id).to_string(),
                 "acceptedCount": done.accepted,
                 "rejectedCount": done.rejected,
@@ -71,6 +76,5 @@ async fn announce(tx: &mut sqlx::PgConnection, done: &Completed) -> sqlx::Result
             }),
         )
     };
-    crate::webhook::emit(tx, done.company_id, "batch.completed", payload, done.callback_url.as_deref(), None)
-        .await
+    crate::webhook::emit(tx, done.company_id, event_type, payload, done.callback_url.as_deref(), None).await
 }

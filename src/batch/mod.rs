@@ -11,7 +11,7 @@ use crate::{
     auth::{self, Caller},
     copy::{Copier, CopyAccepted, CopyTarget, reserve},
     db,
-    domain::{BatchHandle, CompanyHandle, Fault, role::Access},
+    domain::{BatchHandle, CompanyHandle, Fault, JobKind, role::Access},
     error::Result,
 };
 
@@ -74,10 +74,10 @@ impl Copier {
         let rejected = reserved.len() - accepted;
         let batch_id = db::batches::insert_batch(
             &mut tx,
+            JobKind::Copy,
             company.0,
             caller.user_id,
-            accepted as i32,
-            rejected as i32,
+            (accepted as i32, rejected as i32),
             request.callback_url.as_deref(),
         )
         .await?;

@@ -6,6 +6,7 @@
 mod broker;
 mod db;
 mod http;
+mod import;
 mod login;
 mod s3;
 mod webhook;
@@ -18,6 +19,7 @@ use clap::Args;
 pub use broker::{AmqpSettings, BrokerUrls};
 pub use db::DbSettings;
 pub use http::HttpSettings;
+pub use import::ImportSettings;
 pub use login::LoginSettings;
 pub use s3::S3Settings;
 pub use webhook::WebhookSettings;
@@ -40,6 +42,8 @@ pub struct Settings {
     pub worker: WorkerSettings,
     #[command(flatten)]
     pub webhook: WebhookSettings,
+    #[command(flatten)]
+    pub import: ImportSettings,
 }
 
 impl Settings {
@@ -86,6 +90,7 @@ impl fmt::Debug for Settings {
             .field("login", &self.login)
             .field("worker_slots", &self.worker.slots())
             .field("webhook", &self.webhook)
+            .field("import", &self.import)
             .finish_non_exhaustive()
     }
 }

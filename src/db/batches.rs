@@ -1,34 +1,69 @@
-//! Batches of copies: bulk inserts with UNNEST (one statement per table for up to 1,000 items)
+//! Batches of copies and of imports: bulk inserts with UNNEST (one statement per table for up to 1,000 items)
 //! and the batch status.
 
 use std::collections::HashMap;
 
 use sqlx::PgConnection;
 
-use crate::domain::{AssetState, JobFailure, JobState, TrashState};
+use crate::domain::{AssetState, JobFailure, JobKind, JobState, TrashState};
+
+/// Where a job's image comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobSource {
+    /// A copy renders this asset.
+    Asset(i64),
+    /// An import fetches this URL (`http`, `https`, or `s3://bucket/key`).
+    Url(String),
+}
+
+impl JobSource {
+    pub fn kind(&self) -> JobKind {
+        match self {
+            JobSource::Asset(_) => JobKind::Copy,
+            JobSource::Url(_) => JobKind::Import,
+        }
+    }
+
+    pub fn asset_id(&self) -> Option<i64> {
+        match self {
+            JobSource::Asset(id) => Some(*id),
+            JobSource::Url(_) => None,
+        }
+    }
+
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            JobSource::Asset(_) => None,
+            JobSource::Url(url) => Some(url),
+        }
+    }
+}
 
 /// One accepted item, ready to be written.
 #[derive(Debug, Clone)]
-pub struct NewCopy {
+pub struct NewJob {
     pub folder_id: i64,
     pub name: String,
+    /// Empty for an import.
     pub url_modifier: String,
-    pub source_asset_id: i64,
+    pub source: JobSource,
     pub callback_url: Option<String>,
 }
 
-/// Creates the batch row.
+/// Creates the batch row; `kind` says whether it is a batch of copies or an import.
 pub async fn insert_batch(
     db: &mut PgConnection,
+    kind: JobKind,
     company_id: i64,
     created_by: i64,
-    accepted: i32,
-    rejected: i32,
+    counts: (i32, i32),
     callback_url: Option<&str>,
 ) -> sqlx::Result<i64> {
+    let (accepted, rejected) = counts;
     sqlx::query_scalar!(
-        "insert into batches (company_id, created_by, accepted, rejected, callback_url)
-         values ($1, $2, $3, $4, $5) returning batch_id",
+        "insert into batches (kind, company_id, created_by, accepted, rejected, callback_url)
+         values ($1, $2, $3, $4, $5, $6) returning batch_id",
+        kind as JobKind,
         company_id,
         created_by,
         accepted,
@@ -39,17 +74,17 @@ pub async fn insert_batch(
     .await
 }
 
-/// Reserves pending assets for `copies`; returns name → asset id for the names that were free.
+/// Reserves pending assets for `jobs`; returns name → asset id for the names that were free.
 pub async fn insert_assets(
     db: &mut PgConnection,
     company_id: i64,
     created_by: i64,
-    copies: &[NewCopy],
+    jobs: &[NewJob],
 ) -> sqlx::Result<HashMap<String, i64>> {
-    let folders: Vec<i64> = copies.iter().map(|c| c.folder_id).collect();
-    let names: Vec<&str> = copies.iter().map(|c| c.name.as_str()).collect();
-    let modifiers: Vec<&str> = copies.iter().map(|c| c.url_modifier.as_str()).collect();
-    let sources: Vec<i64> = copies.iter().map(|c| c.source_asset_id).collect();
+    let folders: Vec<i64> = jobs.iter().map(|c| c.folder_id).collect();
+    let names: Vec<&str> = jobs.iter().map(|c| c.name.as_str()).collect();
+    let modifiers: Vec<&str> = jobs.iter().map(|c| c.url_modifier.as_str()).collect();
+    let sources: Vec<Option<i64>> = jobs.iter().map(|c| c.source.asset_id()).collect();
     let rows = sqlx::query!(
         "insert into assets (company_id, folder_id, name, state, url_modifier, source_asset_id, created_by)
          select $1, f, n, 'pending', m, s, $2
@@ -61,39 +96,43 @@ pub async fn insert_assets(
         &folders,
         names.as_slice() as &[&str],
         modifiers.as_slice() as &[&str],
-        &sources
+        sources.as_slice() as &[Option<i64>]
     )
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(|r| (r.name, r.asset_id)).collect())
 }
 
-/// Creates one queued job (and its outbox row) per `(copy, asset id)`; returns the job ids in
+/// Creates one queued job (and its outbox row) per `(job, asset id)`; returns the job ids in
 /// the same order.
-#[allow(clippy::too_many_arguments)]
 pub async fn insert_jobs(
     db: &mut PgConnection,
     company_id: i64,
     created_by: i64,
     batch_id: Option<i64>,
     max_attempts: u32,
-    copies: &[(&NewCopy, i64)],
+    jobs: &[(&NewJob, i64)],
 ) -> sqlx::Result<Vec<i64>> {
-    let sources: Vec<i64> = copies.iter().map(|(c, _)| c.source_asset_id).collect();
-    let targets: Vec<i64> = copies.iter().map(|&(_, a)| a).collect();
-    let modifiers: Vec<&str> = copies.iter().map(|(c, _)| c.url_modifier.as_str()).collect();
-    let callbacks: Vec<Option<&str>> = copies.iter().map(|(c, _)| c.callback_url.as_deref()).collect();
+    let kinds: Vec<&str> = jobs.iter().map(|(c, _)| c.source.kind().as_str()).collect();
+    let sources: Vec<Option<i64>> = jobs.iter().map(|(c, _)| c.source.asset_id()).collect();
+    let urls: Vec<Option<&str>> = jobs.iter().map(|(c, _)| c.source.url()).collect();
+    let targets: Vec<i64> = jobs.iter().map(|&(_, a)| a).collect();
+    let modifiers: Vec<&str> = jobs.iter().map(|(c, _)| c.url_modifier.as_str()).collect();
+    let callbacks: Vec<Option<&str>> = jobs.iter().map(|(c, _)| c.callback_url.as_deref()).collect();
     let rows = sqlx::query!(
-        "insert into jobs (company_id, state, source_asset_id, target_asset_id, url_modifier, max_attempts,
-                           created_by, callback_url, batch_id)
-         select $1, 'queued', s, t, m, $2, $3, c, $4
-         from unnest($5::bigint[], $6::bigint[], $7::text[], $8::text[]) as u(s, t, m, c)
+        "insert into jobs (company_id, state, kind, source_asset_id, source_url, target_asset_id, url_modifier,
+                           max_attempts, created_by, callback_url, batch_id)
+         select $1, 'queued', k, s, su, t, m, $2, $3, c, $4
+         from unnest($5::text[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::text[])
+              as u(k, s, su, t, m, c)
          returning target_asset_id, job_id",
         company_id,
         max_attempts as i32,
         created_by,
         batch_id,
-        &sources,
+        kinds.as_slice() as &[&str],
+        sources.as_slice() as &[Option<i64>],
+        urls.as_slice() as &[Option<&str>],
         &targets,
         modifiers.as_slice() as &[&str],
         callbacks.as_slice() as &[Option<&str>]
@@ -115,6 +154,7 @@ pub async fn insert_jobs(
 /// A batch and its jobs counted by state.
 #[derive(Debug, Clone)]
 pub struct BatchStatus {
+    pub kind: JobKind,
     pub company_id: i64,
     pub accepted: i32,
     pub rejected: i32,
@@ -134,7 +174,8 @@ impl BatchStatus {
 
 pub async fn status(db: &mut PgConnection, batch_id: i64) -> sqlx::Result<Option<BatchStatus>> {
     let batch = sqlx::query!(
-        "select company_id, accepted, rejected, created_at from batches where batch_id = $1",
+        r#"select kind as "kind: JobKind", company_id, accepted, rejected, created_at
+           from batches where batch_id = $1"#,
         batch_id
     )
     .fetch_optional(&mut *db)
@@ -152,6 +193,7 @@ pub async fn status(db: &mut PgConnection, batch_id: i64) -> sqlx::Result<Option
     let last_change = rows.iter().filter_map(|r| r.last_change).max();
     let counts = rows.into_iter().map(|r| (r.state, r.n)).collect();
     Ok(Some(BatchStatus {
+        kind: batch.kind,
         company_id: batch.company_id,
         accepted: batch.accepted,
         rejected: batch.rejected,
@@ -167,6 +209,8 @@ pub struct FailedItem {
     pub job_id: i64,
     pub target_asset_id: i64,
     pub name: String,
+    /// An import's source.
+    pub source_url: Option<String>,
     pub error_code: Option<String>,
     pub error_reason: Option<String>,
 }
@@ -182,7 +226,7 @@ impl FailedItem {
 pub async fn failed_items(db: &mut PgConnection, batch_id: i64, limit: i64) -> sqlx::Result<Vec<FailedItem>> {
     sqlx::query_as!(
         FailedItem,
-        "select j.job_id, j.target_asset_id, a.name, j.error_code, j.error_reason
+        "select j.job_id, j.target_asset_id, a.name, j.source_url, j.error_code, j.error_reason
          from jobs j join assets a on a.asset_id = j.target_asset_id
          where j.batch_id = $1 and j.state = 'failed' order by j.job_id limit $2",
         batch_id,
@@ -245,6 +289,7 @@ pub async fn folders(
 /// A batch whose last job has ended.
 #[derive(Debug, Clone)]
 pub struct Completed {
+    pub kind: JobKind,
     pub batch_id: i64,
     pub company_id: i64,
     pub callback_url: Option<String>,
@@ -279,7 +324,7 @@ pub async fn complete_finished(db: &mut PgConnection, limit: i64) -> sqlx::Resul
          update batches b set completed_at = now()
          from done left join counts using (batch_id)
          where b.batch_id = done.batch_id and b.completed_at is null
-         returning b.batch_id, b.company_id, b.callback_url, b.accepted, b.rejected,
+         returning b.kind as "kind: JobKind", b.batch_id, b.company_id, b.callback_url, b.accepted, b.rejected,
                    coalesce(counts.succeeded, 0) as "succeeded!", coalesce(counts.failed, 0) as "failed!",
                    coalesce(counts.cancelled, 0) as "cancelled!""#,
         limit

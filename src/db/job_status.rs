@@ -1,20 +1,22 @@
-//! Copy jobs as the IPS job calls report them (`getActiveJobs`, `getJobLogDetails`).
+//! Copy and import jobs as the IPS job calls report them (`getActiveJobs`, `getJobLogDetails`).
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
-use crate::domain::{JobFailure, JobState};
+use crate::domain::{JobFailure, JobKind, JobState};
 
-/// A copy job with the names of what it touched.
+/// A job with the names of what it touched.
 #[derive(Debug, Clone)]
 pub struct JobStatus {
     pub job_id: i64,
     pub company_id: i64,
+    pub kind: JobKind,
     pub state: JobState,
     pub attempts: i32,
     pub target_asset_id: i64,
     pub target_name: String,
-    pub source_asset_id: i64,
+    pub source_asset_id: Option<i64>,
+    pub source_url: Option<String>,
     pub error_code: Option<String>,
     pub error_reason: Option<String>,
     pub submit_user: Option<String>,
@@ -36,8 +38,9 @@ macro_rules! job_status {
     ($where:literal, $($arg:expr),+) => {
         sqlx::query_as!(
             JobStatus,
-            r#"select j.job_id, j.company_id, j.state as "state: JobState", j.attempts, j.target_asset_id,
-                      t.name as target_name, j.source_asset_id, j.error_code, j.error_reason,
+            r#"select j.job_id, j.company_id, j.kind as "kind: JobKind", j.state as "state: JobState", j.attempts,
+                      j.target_asset_id, t.name as target_name, j.source_asset_id, j.source_url,
+                      j.error_code, j.error_reason,
                       u.email as "submit_user?", j.created_at, j.started_at, j.finished_at, j.updated_at
                from jobs j
                join assets t on t.asset_id = j.target_asset_id

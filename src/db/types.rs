@@ -9,7 +9,7 @@ use sqlx::{
 };
 
 use crate::domain::{
-    AssetState, DeliveryState, DeliveryTrigger, EndpointKind, EndpointState, JobState, TrashState,
+    AssetState, DeliveryState, DeliveryTrigger, EndpointKind, EndpointState, JobKind, JobState, TrashState,
 };
 
 /// Maps each named enum to `text` through its `as_str` and `FromStr`.
@@ -39,4 +39,13 @@ macro_rules! text_columns {
     )+};
 }
 
-text_columns!(JobState, AssetState, TrashState, EndpointKind, EndpointState, DeliveryState, DeliveryTrigger);
+text_columns!(
+    JobState,
+    JobKind,
+    AssetState,
+    TrashState,
+    EndpointKind,
+    EndpointState,
+    DeliveryState,
+    DeliveryTrigger
+);

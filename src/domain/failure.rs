@@ -1,4 +1,4 @@
-//! Why a copy job failed: the one list of job error codes the worker records, metrics label
+//! Why a copy or import job failed: the one list of job error codes the worker records, metrics label
 //! and the status answers (JSON, SOAP, batches) report.
 
 use std::{fmt, time::Duration};
@@ -34,6 +34,11 @@ pub enum JobFailure {
     WorkerLost(String),
     /// The job was delivered again after its last allowed attempt.
     RetriesExhausted(String),
+    /// An import's source may not be fetched: an address the operator did not open, a redirect
+    /// (never followed), a bucket not allowed, or an answer retrying cannot change.
+    FetchRefused(String),
+    /// An import's source could not be fetched now: no connection, a timeout, a 5xx or 429.
+    FetchFailed(String),
     /// A code this build does not know, as another version of ipscopy recorded it.
     Unrecognised { code: String, reason: String },
 }
@@ -104,6 +109,8 @@ impl JobFailure {
             "WorkerStopping" => Self::WorkerStopping,
             "WorkerLost" => Self::WorkerLost,
             "RetriesExhausted" => Self::RetriesExhausted,
+            "FetchRefused" => Self::FetchRefused,
+            "FetchFailed" => Self::FetchFailed,
             code => return Self::Unrecognised { code: code.to_string(), reason },
         };
         known(reason)
@@ -124,13 +131,21 @@ impl JobFailure {
             Self::WorkerStopping(_) => "WorkerStopping",
             Self::WorkerLost(_) => "WorkerLost",
             Self::RetriesExhausted(_) => "RetriesExhausted",
+            Self::FetchRefused(_) => "FetchRefused",
+            Self::FetchFailed(_) => "FetchFailed",
             Self::Unrecognised { code, .. } => code,
         }
     }
 
     /// Whether another attempt may succeed: a dependency was away, not the job at fault.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::StorageUnavailable(_) | Self::WorkerStopping(_) | Self::WorkerLost(_))
+        matches!(
+            self,
+            Self::StorageUnavailable(_)
+                | Self::WorkerStopping(_)
+                | Self::WorkerLost(_)
+                | Self::FetchFailed(_)
+        )
     }
 
     /// The words a client reads.
@@ -148,6 +163,8 @@ impl JobFailure {
             | Self::WorkerStopping(r)
             | Self::WorkerLost(r)
             | Self::RetriesExhausted(r)
+            | Self::FetchRefused(r)
+            | Self::FetchFailed(r)
             | Self::Unrecognised { reason: r, .. } => r,
         }
     }
@@ -208,6 +225,8 @@ mod tests {
             JobFailure::worker_stopping(),
             JobFailure::worker_lost(),
             JobFailure::retries_exhausted(5),
+            JobFailure::FetchRefused("x".into()),
+            JobFailure::FetchFailed("x".into()),
         ]
     }
 
@@ -230,15 +249,17 @@ mod tests {
                 "WorkerStopping",
                 "WorkerLost",
                 "RetriesExhausted",
+                "FetchRefused",
+                "FetchFailed",
             ]
         );
     }
 
     #[test]
-    fn only_an_unavailable_store_or_a_vanished_or_stopping_worker_is_retried() {
+    fn only_an_unavailable_store_or_source_or_a_vanished_or_stopping_worker_is_retried() {
         let all = every_known();
         let transient: Vec<&str> = all.iter().filter(|f| f.is_transient()).map(JobFailure::code).collect();
-        assert_eq!(transient, ["StorageUnavailable", "WorkerStopping", "WorkerLost"]);
+        assert_eq!(transient, ["StorageUnavailable", "WorkerStopping", "WorkerLost", "FetchFailed"]);
         assert!(JobFailure::storage_write().is_transient());
         assert!(!JobFailure::recorded("FromTheFuture", "x".into()).is_transient());
     }

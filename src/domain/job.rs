@@ -1,4 +1,4 @@
-//! The copy job state machine.
+//! The job state machine, shared by copies and imports.
 
 named_enum! {
     /// Where a copy job is. `Succeeded`, `Failed` and `Cancelled` are final.
@@ -8,6 +8,14 @@ named_enum! {
         Succeeded = "succeeded",
         Failed = "failed",
         Cancelled = "cancelled",
+    }
+}
+
+named_enum! {
+    /// What a job makes: a copy rendered from an asset, or a master fetched from a URL.
+    pub enum JobKind("job kind") {
+        Copy = "copy",
+        Import = "import",
     }
 }
 

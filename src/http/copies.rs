@@ -16,7 +16,7 @@ use crate::{
     auth::Caller,
     batch::BatchRequest,
     copy::{CopyAccepted, CopyRequest},
-    domain::{AssetHandle, BatchHandle, JobHandle, JobState},
+    domain::{AssetHandle, BatchHandle, Fault, JobHandle, JobState},
 };
 
 /// An accepted copy: the reserved asset and the job rendering it.
@@ -41,6 +41,19 @@ pub(super) enum BatchItemOut {
         job_handle: JobHandle,
     },
     Refused(FaultBody),
+}
+
+impl BatchItemOut {
+    /// The results of every item, in order.
+    pub(super) fn all(items: &[Result<CopyAccepted, Fault>]) -> Vec<Self> {
+        items
+            .iter()
+            .map(|item| match item {
+                Ok(copy) => BatchItemOut::Accepted { asset_handle: copy.asset, job_handle: copy.job },
+                Err(fault) => BatchItemOut::Refused(fault.into()),
+            })
+            .collect()
+    }
 }
 
 /// A batch answer, one result per item in order.
@@ -87,14 +100,7 @@ async fn submit_batch(
     idempotency::once(&state, &caller, &headers, "POST /v1/copies/batch", &body, || async {
         let request: BatchRequest = parse_json(&body)?;
         let accepted = state.copier.submit_batch(&caller, &request).await?;
-        let items: Vec<BatchItemOut> = accepted
-            .items
-            .iter()
-            .map(|item| match item {
-                Ok(copy) => BatchItemOut::Accepted { asset_handle: copy.asset, job_handle: copy.job },
-                Err(fault) => BatchItemOut::Refused(fault.into()),
-            })
-            .collect();
+        let items = BatchItemOut::all(&accepted.items);
         let accepted_count = accepted.items.iter().filter(|i| i.is_ok()).count();
         let out = BatchAcceptedOut {
             batch_handle: accepted.batch,

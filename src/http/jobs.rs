@@ -17,21 +17,27 @@ use super::{ApiError, AppState, FaultBody, assets::AssetOut};
 use crate::{
     auth::{self, Caller},
     db::{self, jobs::JobRow},
-    domain::{AssetHandle, CompanyHandle, Fault, JobFailure, JobHandle, JobState, role::Access},
+    domain::{AssetHandle, CompanyHandle, Fault, JobFailure, JobHandle, JobKind, JobState, role::Access},
     worker::finalize::{self, CancelOutcome},
 };
 
-/// A copy job.
+/// A copy or import job.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = Job)]
 struct JobOut {
     job_handle: JobHandle,
     company_handle: CompanyHandle,
+    kind: JobKind,
     state: JobState,
-    /// The copy's asset, pending until the job succeeds.
+    /// The new asset, pending until the job succeeds.
     asset_handle: AssetHandle,
-    source_asset_handle: AssetHandle,
+    /// What a copy renders (a copy only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_asset_handle: Option<AssetHandle>,
+    /// What an import fetches (an import only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_url: Option<String>,
     url_modifier: String,
     attempts: i32,
     max_attempts: i32,
@@ -163,9 +169,11 @@ async fn get_job(
     let body = JobOut {
         job_handle: handle,
         company_handle: CompanyHandle(job.company_id),
+        kind: job.kind,
         state: job.state,
         asset_handle: AssetHandle::new(job.company_id, job.target_asset_id),
-        source_asset_handle: AssetHandle::new(job.company_id, job.source_asset_id),
+        source_asset_handle: job.source_asset_id.map(|id| AssetHandle::new(job.company_id, id)),
+        source_url: job.source_url,
         url_modifier: job.url_modifier,
         attempts: job.attempts,
         max_attempts: job.max_attempts,

@@ -6,6 +6,7 @@ mod auth;
 mod batches;
 mod copies;
 mod idempotency;
+mod imports;
 mod jobs;
 mod json;
 pub mod openapi;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(copies::router())
         .merge(jobs::router())
         .merge(batches::router())
+        .merge(imports::router())
         .merge(assets::router())
         .merge(webhooks::router())
         .merge(operators::router(&state))

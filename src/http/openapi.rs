@@ -10,7 +10,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{assets, batches, copies, jobs, uploads, webhooks};
+use super::{assets, batches, copies, imports, jobs, uploads, webhooks};
 
 /// The whole JSON API.
 #[derive(OpenApi)]
@@ -18,7 +18,7 @@ use super::{assets, batches, copies, jobs, uploads, webhooks};
     info(title = "ipscopy", description = "Asynchronous Scene7 IPS copyImage: the JSON API."),
     paths(
         copies::submit, copies::submit_batch, jobs::get_job, jobs::cancel_job, batches::get_batch,
-        assets::get_asset, assets::get_content, uploads::upload,
+        assets::get_asset, assets::get_content, uploads::upload, imports::submit_import, imports::get_import,
         webhooks::endpoints::create, webhooks::endpoints::list, webhooks::endpoints::callback,
         webhooks::endpoints::get_one, webhooks::endpoints::update, webhooks::endpoints::delete,
         webhooks::endpoints::disable, webhooks::endpoints::enable, webhooks::secrets::secret,

@@ -12,7 +12,7 @@ use utoipa::{
 use crate::{
     domain::{
         AssetHandle, AssetState, BatchHandle, CompanyHandle, DeliveryState, DeliveryTrigger, EndpointKind,
-        EndpointState, FolderPath, JobHandle, JobState,
+        EndpointState, FolderPath, JobHandle, JobKind, JobState,
     },
     webhook::EndpointHandle,
 };
@@ -112,6 +112,7 @@ macro_rules! state_schema {
 }
 
 state_schema!(JobState, "JobState", "`queued` and `running` change; the others are final.");
+state_schema!(JobKind, "JobKind", "`copy` renders an asset; `import` fetches a master from a URL.");
 state_schema!(AssetState, "AssetState", "`pending` until the copy is rendered, then `ready` (or `failed`).");
 state_schema!(
     EndpointKind,

@@ -28,6 +28,9 @@ pub enum StorageError {
     Unavailable(String),
 }
 
+/// An object's bytes as they arrive; an error ends it.
+pub type ByteChunks = futures::stream::BoxStream<'static, Result<Bytes, String>>;
+
 /// A bucket in an S3-compatible store.
 #[derive(Clone)]
 pub struct Storage {
@@ -92,6 +95,30 @@ impl Storage {
             })?;
         let data = output.body.collect().await.map_err(|e| StorageError::Unavailable(e.to_string()))?;
         Ok(data.into_bytes())
+    }
+
+    /// Reads the object under `key` as it arrives: its length, if the store said it, and its
+    /// bytes.
+    pub async fn get_stream(&self, key: &str) -> Result<(Option<u64>, ByteChunks), StorageError> {
+        let _timer = crate::metrics::s3_timer("get");
+        let output =
+            self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(|e| {
+                match e.as_service_error() {
+                    Some(GetObjectError::NoSuchKey(_)) => StorageError::NotFound(key.to_string()),
+                    _ => unavailable(e),
+                }
+            })?;
+        let len = output.content_length().and_then(|n| u64::try_from(n).ok());
+        let chunks = futures::stream::unfold(output.body, |mut body| async move {
+            let chunk = body.next().await?;
+            Some((chunk.map_err(|e| e.to_string()), body))
+        });
+        Ok((len, Box::pin(chunks)))
+    }
+
+    /// The same store and credentials, another bucket.
+    pub fn in_bucket(&self, bucket: &str) -> Self {
+        Self { bucket: bucket.to_string(), ..self.clone() }
     }
 
     /// Deletes the object under `key`; deleting one that is not there succeeds.

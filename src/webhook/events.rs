@@ -6,32 +6,49 @@ use serde_json::{Value, json};
 use super::{JobEvent, handle::EndpointHandle};
 pub use crate::db::jobs::JobFacts;
 use crate::db::jobs::JobRow;
-use crate::domain::{AssetHandle, CompanyHandle, JobHandle};
+use crate::domain::{AssetHandle, BatchHandle, CompanyHandle, JobHandle, JobKind};
 
 /// The ids of a job that its events name.
 #[derive(Debug, Clone, Copy)]
-pub struct JobIds {
+pub struct JobIds<'a> {
     pub company_id: i64,
     pub job_id: i64,
-    pub source_asset_id: i64,
+    pub kind: JobKind,
+    /// What a copy rendered.
+    pub source_asset_id: Option<i64>,
+    /// What an import fetched.
+    pub source_url: Option<&'a str>,
     pub target_asset_id: i64,
+    /// The batch or import the job is part of.
+    pub batch_id: Option<i64>,
 }
 
-impl JobIds {
+impl<'a> JobIds<'a> {
     /// The ids `job` carries.
-    pub fn of(job: &JobRow) -> Self {
+    pub fn of(job: &'a JobRow) -> Self {
         JobIds {
             company_id: job.company_id,
             job_id: job.job_id,
+            kind: job.kind,
             source_asset_id: job.source_asset_id,
+            source_url: job.source_url.as_deref(),
             target_asset_id: job.target_asset_id,
+            batch_id: job.batch_id,
         }
     }
 }
 
 /// Every event type an endpoint can subscribe to.
-pub const EVENT_TYPES: [&str; 5] =
-    ["copy.succeeded", "copy.failed", "copy.cancelled", "batch.completed", "endpoint.disabled"];
+pub const EVENT_TYPES: [&str; 8] = [
+    "copy.succeeded",
+    "copy.failed",
+    "copy.cancelled",
+    "batch.completed",
+    "asset.imported",
+    "asset.import_failed",
+    "import.completed",
+    "endpoint.disabled",
+];
 
 /// A whole event body: `{type, timestamp, data}`.
 pub fn envelope(event_type: &str, at: DateTime<Utc>, data: Value) -> String {
@@ -39,8 +56,8 @@ pub fn envelope(event_type: &str, at: DateTime<Utc>, data: Value) -> String {
         .to_string()
 }
 
-/// The body of a `copy.*` event.
-pub fn job_payload(job: &JobIds, event: JobEvent, facts: &JobFacts, at: DateTime<Utc>) -> String {
+/// The body of a job's event: `copy.*` for a copy, `asset.import*` for an import.
+pub fn job_payload(job: &JobIds<'_>, event: JobEvent, facts: &JobFacts, at: DateTime<Utc>) -> String {
     let error = match (&facts.error_code, &facts.error_reason) {
         (Some(code), Some(reason)) if event != JobEvent::Succeeded => {
             json!({ "code": code, "reason": reason })
@@ -57,16 +74,26 @@ pub fn job_payload(job: &JobIds, event: JobEvent, facts: &JobFacts, at: DateTime
     } else {
         Value::Null
     };
-    let data = json!({
+    let mut data = json!({
         "jobHandle": JobHandle { company_id: job.company_id, job_id: job.job_id }.to_string(),
         "companyHandle": CompanyHandle(job.company_id).to_string(),
         "assetHandle": AssetHandle::new(job.company_id, job.target_asset_id).to_string(),
-        "sourceAssetHandle": AssetHandle::new(job.company_id, job.source_asset_id).to_string(),
         "state": facts.state.as_str(),
         "error": error,
         "imageInfo": image_info,
     });
-    envelope(event.event_type(), at, data)
+    match job.kind {
+        JobKind::Copy => {
+            let source = job.source_asset_id.map(|id| AssetHandle::new(job.company_id, id).to_string());
+            data["sourceAssetHandle"] = json!(source);
+        }
+        JobKind::Import => {
+            data["sourceUrl"] = json!(job.source_url);
+            let import = job.batch_id.map(|batch_id| BatchHandle { company_id: job.company_id, batch_id });
+            data["importHandle"] = json!(import.map(|h| h.to_string()));
+        }
+    }
+    envelope(event.event_type(job.kind), at, data)
 }
 
 /// The body of an `endpoint.disabled` event.
@@ -85,8 +112,16 @@ mod tests {
     use super::*;
     use crate::domain::JobState;
 
-    fn job() -> JobIds {
-        JobIds { company_id: 6, job_id: 41, source_asset_id: 3, target_asset_id: 9 }
+    fn job() -> JobIds<'static> {
+        JobIds {
+            company_id: 6,
+            job_id: 41,
+            kind: JobKind::Copy,
+            source_asset_id: Some(3),
+            source_url: None,
+            target_asset_id: 9,
+            batch_id: None,
+        }
     }
 
     #[test]

@@ -22,10 +22,19 @@ const MAX_URL_BYTES: usize = 2048;
 /// How long a registration waits for DNS before leaving the check to the sender.
 const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Which addresses webhooks may reach: public ones, plus the operator's allow-list.
-#[derive(Debug, Clone, Default)]
+/// Which addresses webhooks (or imports) may reach: public ones, plus the operator's allow-list.
+#[derive(Debug, Clone)]
 pub struct AddressPolicy {
     allowed: Arc<Vec<IpNet>>,
+    /// The setting that opens more networks, named in refusals.
+    opened_by: &'static str,
+}
+
+impl Default for AddressPolicy {
+    /// Webhooks' policy with no network opened.
+    fn default() -> Self {
+        Self::new(Vec::new())
+    }
 }
 
 /// Why a URL or address was refused, in words for the client.
@@ -41,9 +50,14 @@ impl fmt::Display for Refused {
 impl std::error::Error for Refused {}
 
 impl AddressPolicy {
-    /// A policy that also permits the given networks.
+    /// Webhooks' policy, which also permits the given networks.
     pub fn new(allowed: Vec<IpNet>) -> Self {
-        Self { allowed: Arc::new(allowed) }
+        Self { allowed: Arc::new(allowed), opened_by: "IPSCOPY_WEBHOOK_ALLOWED_NETWORKS" }
+    }
+
+    /// Imports' policy, which also permits the given networks.
+    pub fn for_imports(allowed: Vec<IpNet>) -> Self {
+        Self { allowed: Arc::new(allowed), opened_by: "IPSCOPY_IMPORT_ALLOWED_NETWORKS" }
     }
 
     /// Whether a connection to `ip` is allowed.
@@ -74,7 +88,7 @@ impl AddressPolicy {
         if let Some(ip) = ip
             && !self.permits(ip)
         {
-            return Err(refusal(ip));
+            return Err(Refused(format!("points to {}", self.refusal(ip))));
         }
         Ok(url)
     }
@@ -91,19 +105,20 @@ impl AddressPolicy {
                 if let Some(first) = addrs.first()
                     && !addrs.iter().any(|a| self.permits(a.ip()))
                 {
-                    return Err(Refused(format!("resolves to {}", refusal(first.ip()))));
+                    return Err(Refused(format!("resolves to {}", self.refusal(first.ip()))));
                 }
             }
         }
         Ok(url)
     }
-}
 
-fn refusal(ip: IpAddr) -> Refused {
-    Refused(format!(
-        "points to the non-public address {ip} (loopback, private, link-local, metadata or reserved); \
-         an operator can open it with IPSCOPY_WEBHOOK_ALLOWED_NETWORKS"
-    ))
+    fn refusal(&self, ip: IpAddr) -> Refused {
+        Refused(format!(
+            "the non-public address {ip} (loopback, private, link-local, metadata or reserved); \
+             an operator can open it with {}",
+            self.opened_by
+        ))
+    }
 }
 
 /// The IPv4 address behind an IPv4-mapped IPv6 address, so both forms match the same rules.
@@ -184,7 +199,7 @@ impl Resolve for GuardedResolver {
             match (permitted.is_empty(), addrs.first()) {
                 (false, _) => Ok(Box::new(permitted.into_iter()) as Addrs),
                 (true, Some(first)) => {
-                    Err(Refused(format!("{host} resolves to {}", refusal(first.ip()))).into())
+                    Err(Refused(format!("{host} resolves to {}", policy.refusal(first.ip()))).into())
                 }
                 (true, None) => Err(Refused(format!("{host} has no address")).into()),
             }

@@ -22,7 +22,7 @@ use crate::{
         assets::ImageFacts,
         jobs::{JobRow, SuccessEvent},
     },
-    domain::{EndpointState, JobState},
+    domain::{EndpointState, JobKind, JobState},
 };
 
 /// How a job ended, as a webhook event type.
@@ -34,12 +34,15 @@ pub enum JobEvent {
 }
 
 impl JobEvent {
-    /// The event type name sent to endpoints.
-    pub fn event_type(self) -> &'static str {
-        match self {
-            JobEvent::Succeeded => "copy.succeeded",
-            JobEvent::Failed => "copy.failed",
-            JobEvent::Cancelled => "copy.cancelled",
+    /// The event type name sent to endpoints for a job of `kind`. An import cancelled before it
+    /// fetched is, for its subscribers, an import that failed (its state says why).
+    pub fn event_type(self, kind: JobKind) -> &'static str {
+        match (kind, self) {
+            (JobKind::Copy, JobEvent::Succeeded) => "copy.succeeded",
+            (JobKind::Copy, JobEvent::Failed) => "copy.failed",
+            (JobKind::Copy, JobEvent::Cancelled) => "copy.cancelled",
+            (JobKind::Import, JobEvent::Succeeded) => "asset.imported",
+            (JobKind::Import, JobEvent::Failed | JobEvent::Cancelled) => "asset.import_failed",
         }
     }
 }
@@ -58,7 +61,7 @@ pub fn is_msg_key(text: &str) -> bool {
 /// Records the event of a job that just reached a final state, inside the caller's
 /// transaction, so no finished job misses its event (see [`emit`]).
 pub async fn job_finished(tx: &mut PgConnection, job: &JobRow, event: JobEvent) -> sqlx::Result<()> {
-    let event_type = event.event_type();
+    let event_type = event.event_type(job.kind);
     let facts = db::jobs::facts(&mut *tx, job.job_id).await?;
     let ids = events::JobIds::of(job);
     let payload = || events::job_payload(&ids, event, &facts, Utc::now());
@@ -66,7 +69,7 @@ pub async fn job_finished(tx: &mut PgConnection, job: &JobRow, event: JobEvent) 
     emit(tx, job.company_id, event_type, payload, callback, Some(job.job_id)).await
 }
 
-/// The `copy.succeeded` event of `job` whose copy `facts` describe, ready for the one-statement
+/// The success event (`copy.succeeded` or `asset.imported`) of `job` whose copy `facts` describe, ready for the one-statement
 /// success ([`db::jobs::succeed_at_once`]), which stores it only if an endpoint wants it.
 pub fn success_event(job: &JobRow, facts: &ImageFacts<'_>) -> SuccessEvent {
     let facts = events::JobFacts {
@@ -80,7 +83,7 @@ pub fn success_event(job: &JobRow, facts: &ImageFacts<'_>) -> SuccessEvent {
         format: Some(facts.format.to_string()),
     };
     let payload = events::job_payload(&events::JobIds::of(job), JobEvent::Succeeded, &facts, Utc::now());
-    SuccessEvent { msg_key: new_msg_key(), payload }
+    SuccessEvent { msg_key: new_msg_key(), event_type: JobEvent::Succeeded.event_type(job.kind), payload }
 }
 
 /// Records an event of `company` in the caller's transaction: one message, one pending

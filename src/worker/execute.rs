@@ -1,5 +1,5 @@
-//! One attempt of one copy job: claim, fetch, render, store, finalize — with a heartbeat that
-//! also carries cancel requests, checked at each stage boundary.
+//! One attempt of one job: claim, fetch, render (a copy) or check (an import), store,
+//! finalize — with a heartbeat that also carries cancel requests, checked at each stage boundary.
 
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,7 @@ use crate::{
         assets::ImageFacts,
         jobs::{Claimed, JobRow},
     },
-    domain::{AssetHandle, JobFailure, JobHandle, retry::backoff},
+    domain::{AssetHandle, JobFailure, JobHandle, JobKind, retry::backoff},
     storage::{StorageError, asset_key},
 };
 
@@ -49,13 +49,13 @@ impl From<JobFailure> for Stop {
     }
 }
 
-/// A copy written to the store, waiting to be recorded.
-struct Stored {
-    key: String,
-    width: u32,
-    height: u32,
-    file_size: u64,
-    format: &'static str,
+/// A copy or an imported master written to the store, waiting to be recorded.
+pub(super) struct Stored {
+    pub key: String,
+    pub width: u32,
+    pub height: u32,
+    pub file_size: u64,
+    pub format: &'static str,
 }
 
 impl Stored {
@@ -95,6 +95,8 @@ pub async fn run(ctx: JobContext, job_id: i64) -> anyhow::Result<Outcome> {
             Err(Stop::Cancelled)
         } else if job.attempts > job.max_attempts {
             Err(JobFailure::retries_exhausted(job.max_attempts).into())
+        } else if job.kind == JobKind::Import {
+            import(&ctx, &job, &cancel).await
         } else {
             attempt(&ctx, &job, source_key, &cancel).await
         };
@@ -139,7 +141,11 @@ async fn attempt(
         // An upload with `overwrite` replaced the master (and deleted the old one) after the
         // claim read its key: the copy is made from the new one.
         Err(StorageError::NotFound(_)) => {
-            match db::assets::object_key(&ctx.pool, job.source_asset_id).await {
+            let current = match job.source_asset_id {
+                Some(asset_id) => db::assets::object_key(&ctx.pool, asset_id).await,
+                None => Ok(None),
+            };
+            match current {
                 Ok(Some(current)) if current != source_key => ctx.sources.get(&ctx.storage, &current).await,
                 Ok(_) => Err(StorageError::NotFound(source_key)),
                 Err(e) => {
@@ -189,6 +195,21 @@ async fn attempt(
         JobFailure::storage_write()
     })?;
     check(cancel)?;
+    Ok(stored)
+}
+
+/// Fetches an import's source into its asset's key.
+async fn import(ctx: &JobContext, job: &JobRow, cancel: &CancellationToken) -> Result<Stored, Stop> {
+    let source = job.source_url.as_deref().ok_or_else(JobFailure::source_gone)?;
+    let key = asset_key(job.company_id, job.target_asset_id);
+    let stored = ctx.fetcher.import(source, &key, &ctx.limits).await?;
+    if cancel.is_cancelled() {
+        // The object was stored for an asset that will not be ready: it goes again.
+        if let Err(e) = ctx.storage.delete(&key).await {
+            tracing::warn!(error = %e, key, "the object of a cancelled import was not deleted");
+        }
+        return Err(Stop::Cancelled);
+    }
     Ok(stored)
 }
 

@@ -2,6 +2,7 @@
 
 mod execute;
 pub mod finalize;
+mod import;
 mod rescue;
 mod sources;
 
@@ -25,6 +26,7 @@ use sqlx::PgPool;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 pub use execute::{Outcome, Timing};
+pub use import::Fetcher;
 pub use rescue::rescue_stale_jobs;
 pub use sources::SourceCache;
 
@@ -76,6 +78,8 @@ pub struct JobContext {
     pub render_permits: Arc<tokio::sync::Semaphore>,
     /// Masters fetched recently, for the next copies of them.
     pub sources: SourceCache,
+    /// Fetches the sources of imports.
+    pub fetcher: Fetcher,
 }
 
 /// Consumes the jobs queue with a bounded number of jobs in flight.

@@ -7,8 +7,8 @@ use ipscopy::{
     admin,
     app::{self, Roles, Running},
     config::{
-        AmqpSettings, DbSettings, HttpSettings, LoginSettings, S3Settings, Settings, WebhookSettings,
-        WorkerSettings,
+        AmqpSettings, DbSettings, HttpSettings, ImportSettings, LoginSettings, S3Settings, Settings,
+        WebhookSettings, WorkerSettings,
     },
     domain::{AssetHandle, CompanyHandle, FolderPath, Role},
     queue::Topology,
@@ -36,6 +36,18 @@ pub fn amqp_url() -> String {
 pub fn fixture(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// A PNG whose header claims 100,000 × 100,000 pixels under a CRC that matches, as a crafted
+/// file's would; its data is a truncated photo's.
+pub fn pixel_bomb() -> Vec<u8> {
+    let mut bomb = fixture("chelsea-truncated.png");
+    bomb[16..24].copy_from_slice(&[0, 1, 0x86, 0xA0, 0, 1, 0x86, 0xA0]);
+    let crc = !bomb[12..29].iter().fold(!0_u32, |crc, &byte| {
+        (0..8).fold(crc ^ u32::from(byte), |c, _| if c & 1 == 1 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 })
+    });
+    bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+    bomb
 }
 
 /// A running ipscopy with one company, a folder and a user who is an IpsUser there.
@@ -105,6 +117,7 @@ pub async fn spawn(roles: Roles, configure: impl FnOnce(&mut Settings)) -> TestA
             source_cache_bytes: 64 << 20,
         },
         webhook: WebhookSettings::default(),
+        import: ImportSettings::default(),
     };
     configure(&mut settings);
     let shutdown = CancellationToken::new();

@@ -48,6 +48,7 @@ struct Acme {
     asset: String,
     job: String,
     batch: String,
+    import: String,
     hook: String,
     message: String,
     secret: String,
@@ -66,6 +67,14 @@ async fn acme(app: &TestApp) -> Acme {
             &json!({"companyHandle": app.company.to_string(), "items": [item]}),
         )
         .await;
+    let import = app
+        .post_json(
+            202,
+            "/v1/imports",
+            &json!({"companyHandle": app.company.to_string(), "items": [{"sourceUrl": "https://private.invalid/a.jpg",
+                    "folderHandle": app.folder.to_string(), "name": "private-import"}]}),
+        )
+        .await;
     let hook = app
         .post_json(
             201,
@@ -80,6 +89,7 @@ async fn acme(app: &TestApp) -> Acme {
         asset: copy["assetHandle"].as_str().expect("Acme's copy").to_string(),
         job: copy["jobHandle"].as_str().unwrap().to_string(),
         batch: batch["batchHandle"].as_str().expect("Acme's batch").to_string(),
+        import: import["importHandle"].as_str().expect("Acme's import").to_string(),
         hook: hook_handle,
         message: test["messageId"].as_str().expect("Acme's message").to_string(),
         secret: hook["secret"].as_str().unwrap().to_string(),
@@ -104,6 +114,7 @@ fn probes(
     let missing_message = "msg_00000000000000000000000000000000";
     let copy = |company: &str, asset: &str, folder: &str| json!({"companyHandle": company, "assetHandle": asset, "folderHandle": folder, "name": "stolen", "urlModifier": ""});
     let batch = |company: &str, asset: &str, folder: &str| json!({"companyHandle": company, "items": [{"assetHandle": asset, "folderHandle": folder, "name": "stolen", "urlModifier": ""}]});
+    let import = |company: &str, folder: &str| json!({"companyHandle": company, "items": [{"sourceUrl": "https://images.example/a.jpg", "folderHandle": folder, "name": "stolen"}]});
     let upload = |company: &str, folder: &str| {
         format!("/v1/assets?companyHandle={}&folderHandle={}&name=stolen", encode(company), encode(folder))
     };
@@ -165,6 +176,28 @@ fn probes(
             route: ("post", "/v1/jobs/{job_handle}/cancel".into()),
             foreign: (format!("/v1/jobs/{}/cancel", encode(&acme.job)), None),
             missing: (format!("/v1/jobs/{}/cancel", encode(&missing_job)), None),
+            expected: (404, 30001),
+            pick: whole,
+        },
+        Probe {
+            route: ("post", "/v1/imports".into()),
+            foreign: ("/v1/imports".into(), Some(import(&acme_company, &acme.folder))),
+            missing: ("/v1/imports".into(), Some(import(missing_company, &acme.folder))),
+            expected: (403, 20000),
+            pick: whole,
+        },
+        Probe {
+            route: ("post", "/v1/imports".into()),
+            foreign: ("/v1/imports".into(), Some(import(globex, &acme.folder))),
+            missing: ("/v1/imports".into(), Some(import(globex, "Acme/nowhere/"))),
+            // The import is accepted; its one item is refused.
+            expected: (202, 30001),
+            pick: first_item,
+        },
+        Probe {
+            route: ("get", "/v1/imports/{import_handle}".into()),
+            foreign: (format!("/v1/imports/{}", encode(&acme.import)), None),
+            missing: (format!("/v1/imports/{}", encode(&missing_batch)), None),
             expected: (404, 30001),
             pick: whole,
         },

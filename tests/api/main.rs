@@ -11,6 +11,7 @@ mod delivery;
 mod handles;
 mod helpers;
 mod hostile_input;
+mod imports;
 mod isolation;
 mod jobs;
 mod log_secrets;

@@ -6,6 +6,7 @@ mod helpers;
 
 mod delivery;
 mod endpoints;
+mod imports;
 mod receiver;
 mod recovery;
 mod slow_endpoint;

@@ -1,4 +1,4 @@
-//! Copy jobs: reading them, claiming and ending attempts, rescue and republishing, and the
+//! Copy and import jobs: reading them, claiming and ending attempts, rescue and republishing, and the
 //! final-state announcements.
 
 mod success;
@@ -7,15 +7,21 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 pub use success::{QuietSuccess, SuccessEvent, succeed_at_once};
 
-use crate::domain::{JobFailure, JobState};
+use crate::domain::{JobFailure, JobKind, JobState};
 
-/// A copy job as stored.
+/// A job as stored.
 #[derive(Debug, Clone)]
 pub struct JobRow {
     pub job_id: i64,
     pub company_id: i64,
+    pub kind: JobKind,
     pub state: JobState,
-    pub source_asset_id: i64,
+    /// What a copy renders; `None` for an import.
+    pub source_asset_id: Option<i64>,
+    /// What an import fetches; `None` for a copy.
+    pub source_url: Option<String>,
+    /// The batch (or import) the job belongs to.
+    pub batch_id: Option<i64>,
     pub target_asset_id: i64,
     pub url_modifier: String,
     pub attempts: i32,
@@ -41,7 +47,8 @@ impl JobRow {
 pub async fn find(db: impl PgExecutor<'_>, job_id: i64) -> sqlx::Result<Option<JobRow>> {
     sqlx::query_as!(
         JobRow,
-        r#"select job_id, company_id, state as "state: JobState", source_asset_id, target_asset_id,
+        r#"select job_id, company_id, kind as "kind: JobKind", state as "state: JobState", source_asset_id,
+                  source_url, batch_id, target_asset_id,
                   url_modifier, attempts, max_attempts, error_code, error_reason, attempt_errors,
                   next_attempt_at, created_at, started_at, finished_at, updated_at, cancel_requested
            from jobs where job_id = $1"#,
@@ -69,7 +76,8 @@ pub async fn claim(db: impl PgExecutor<'_>, job_id: i64) -> sqlx::Result<Option<
                   started_at = coalesce(started_at, now()), heartbeat_at = now(), next_attempt_at = null,
                   updated_at = now()
            where job_id = $1 and state = 'queued' and (next_attempt_at is null or next_attempt_at <= now())
-           returning job_id, company_id, state as "state: JobState", source_asset_id, target_asset_id,
+           returning job_id, company_id, kind as "kind: JobKind", state as "state: JobState", source_asset_id,
+                     source_url, batch_id, target_asset_id,
                      url_modifier, attempts, max_attempts, error_code, error_reason, attempt_errors,
                      next_attempt_at, created_at, started_at, finished_at, updated_at, cancel_requested,
                      (select a.object_key from assets a
@@ -83,8 +91,11 @@ pub async fn claim(db: impl PgExecutor<'_>, job_id: i64) -> sqlx::Result<Option<
         job: JobRow {
             job_id: r.job_id,
             company_id: r.company_id,
+            kind: r.kind,
             state: r.state,
             source_asset_id: r.source_asset_id,
+            source_url: r.source_url,
+            batch_id: r.batch_id,
             target_asset_id: r.target_asset_id,
             url_modifier: r.url_modifier,
             attempts: r.attempts,

@@ -8,7 +8,7 @@ use crate::db::assets::ImageFacts;
 /// What [`succeed_at_once`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QuietSuccess {
-    /// The job succeeded, its asset is ready, its `copy.succeeded` event is queued for every
+    /// The job succeeded, its asset is ready, its success event is queued for every
     /// endpoint that wants it, and its end is announced on [`FINAL_CHANNEL`].
     Recorded,
     /// The job was no longer in this attempt: nothing changed.
@@ -18,11 +18,12 @@ pub enum QuietSuccess {
     Callback,
 }
 
-/// A `copy.succeeded` event made before the success is written: the statement stores it only
-/// if an endpoint wants it.
+/// A success event (`copy.succeeded`, `asset.imported`) made before the success is written:
+/// the statement stores it only if an endpoint wants it.
 #[derive(Debug, Clone)]
 pub struct SuccessEvent {
     pub msg_key: String,
+    pub event_type: &'static str,
     pub payload: String,
 }
 
@@ -51,10 +52,10 @@ pub async fn succeed_at_once(
              from done where a.asset_id = done.target_asset_id and a.state = 'pending'),
          wanting as (
              select e.endpoint_id from webhook_endpoints e join done on e.company_id = done.company_id
-             where endpoint_wants(e, 'copy.succeeded')),
+             where endpoint_wants(e, $12)),
          message as (
              insert into webhook_messages (msg_key, company_id, event_type, payload, job_id)
-             select $9, done.company_id, 'copy.succeeded', $10, $1 from done
+             select $9, done.company_id, $12, $10, $1 from done
              where exists (select 1 from wanting)
              returning message_id),
          queued as (
@@ -73,7 +74,8 @@ pub async fn succeed_at_once(
         FINAL_CHANNEL,
         event.msg_key,
         event.payload,
-        crate::db::webhooks::NOTIFY_CHANNEL
+        crate::db::webhooks::NOTIFY_CHANNEL,
+        event.event_type
     )
     .fetch_one(db)
     .await?;

@@ -1,11 +1,12 @@
-//! Copy jobs through the IPS job calls: `getActiveJobs` while queued or running,
-//! `getJobLogDetails` once finished. A copy job's `originalName` is the name given to
-//! `copyImage`, so a client that only kept the new asset's name can find its job.
+//! Copy and import jobs through the IPS job calls: `getActiveJobs` while queued or running,
+//! `getJobLogDetails` once finished. A job's `originalName` is the name given to its asset (by
+//! `copyImage` or an import), so a client that only kept the new asset's name can find its job.
+//! Imports show as IPS URL upload jobs (`UrlUpload`).
 
 use super::{Call, one_of, types::date};
 use crate::{
     db::{self, job_status::JobStatus},
-    domain::{AssetHandle, CompanyHandle, Fault, JobHandle, JobState, Role, role::Access},
+    domain::{AssetHandle, CompanyHandle, Fault, JobHandle, JobKind, JobState, Role, role::Access},
     error::Result,
     soap::xml::Node,
 };
@@ -23,17 +24,30 @@ fn handle(job: &JobStatus) -> JobHandle {
     JobHandle { company_id: job.company_id, job_id: job.job_id }
 }
 
+/// The IPS job type of a job.
+fn job_type(job: &JobStatus) -> &'static str {
+    match job.kind {
+        JobKind::Copy => "copyImage",
+        JobKind::Import => "UrlUpload",
+    }
+}
+
 fn job_name(job: &JobStatus) -> String {
-    format!("copyImage-{}", job.job_id)
+    format!("{}-{}", job_type(job), job.job_id)
 }
 
 fn description(job: &JobStatus) -> String {
-    format!(
-        "copyImage of {} into {} ({})",
-        AssetHandle::new(job.company_id, job.source_asset_id),
-        AssetHandle::new(job.company_id, job.target_asset_id),
-        job.target_name
-    )
+    let target = AssetHandle::new(job.company_id, job.target_asset_id);
+    match (job.source_asset_id, &job.source_url) {
+        (Some(source), _) => format!(
+            "copyImage of {} into {target} ({})",
+            AssetHandle::new(job.company_id, source),
+            job.target_name
+        ),
+        (None, url) => {
+            format!("UrlUpload of {} into {target} ({})", url.as_deref().unwrap_or_default(), job.target_name)
+        }
+    }
 }
 
 /// The jobs a call names by `jobHandle` or `originalName`, or every active job when it names none.
@@ -72,6 +86,7 @@ async fn active_job_companies(call: &Call<'_>) -> Result<Vec<i64>> {
 
 fn active_job(job: &JobStatus) -> Node {
     let (state, progress, message) = match (job.state, job.attempts) {
+        (JobState::Running, _) if job.kind == JobKind::Import => ("Running", 50, "fetching the image"),
         (JobState::Running, _) => ("Running", 50, "rendering the copy"),
         (_, 0) => ("New", 0, "waiting for a render slot"),
         // Queued again after a failed attempt: waiting for its retry time.
@@ -82,7 +97,7 @@ fn active_job(job: &JobStatus) -> Node {
         .child(Node::leaf("jobHandle", handle(job)))
         .child(Node::leaf("name", job_name(job)))
         .child(Node::leaf("originalName", &job.target_name))
-        .child(Node::leaf("type", "copyImage"))
+        .child(Node::leaf("type", job_type(job)))
         .child(Node::leaf("state", state))
         .child(Node::leaf("submitUserEmail", job.submit_user.as_deref().unwrap_or_default()))
         .child(Node::leaf("description", description(job)))
@@ -165,7 +180,8 @@ fn job_log(job: &JobStatus, end: chrono::DateTime<chrono::Utc>, details: Option<
     let succeeded = job.state == JobState::Succeeded;
     let (log_type, message) = if succeeded {
         let asset = AssetHandle::new(job.company_id, job.target_asset_id);
-        ("Info", format!("copied into {asset} ({})", job.target_name))
+        let done = if job.kind == JobKind::Import { "imported" } else { "copied" };
+        ("Info", format!("{done} into {asset} ({})", job.target_name))
     } else {
         // `code: reason`, the failure's display form.
         let failure = job.failure().map(|f| f.to_string());
@@ -178,6 +194,7 @@ fn job_log(job: &JobStatus, end: chrono::DateTime<chrono::Utc>, details: Option<
         .child(Node::leaf("assetType", "Image"))
         .child(Node::leaf("assetHandle", AssetHandle::new(job.company_id, job.target_asset_id)));
     let count = |yes: bool| u8::from(yes);
+    let imported = job.kind == JobKind::Import;
     let log = Node::new("log")
         .child(Node::leaf("companyHandle", CompanyHandle(job.company_id)))
         .child(Node::leaf("jobHandle", handle(job)))
@@ -185,7 +202,7 @@ fn job_log(job: &JobStatus, end: chrono::DateTime<chrono::Utc>, details: Option<
         .child(Node::leaf("originalJobName", &job.target_name))
         .child(Node::leaf("submitUserEmail", job.submit_user.as_deref().unwrap_or_default()))
         .child(Node::leaf("logType", log_type))
-        .child(Node::leaf("jobSubType", "copyImage"))
+        .child(Node::leaf("jobSubType", job_type(job)))
         .child(Node::leaf("startDate", date(job.started_at.unwrap_or(job.created_at))))
         .child(Node::leaf("endDate", date(end)))
         .child(Node::leaf("description", description(job)))
@@ -195,9 +212,9 @@ fn job_log(job: &JobStatus, end: chrono::DateTime<chrono::Utc>, details: Option<
         .child(Node::leaf("fileDuplicateCount", 0))
         .child(Node::leaf("fileUpdateCount", 0))
         .child(Node::leaf("totalFileCount", 1))
-        // A copy reads its source from storage: no file is transferred in.
-        .child(Node::leaf("transferSuccessCount", 0))
-        .child(Node::leaf("transferErrorCount", 0))
+        // A copy reads its source from storage: only an import transfers a file in.
+        .child(Node::leaf("transferSuccessCount", count(imported && succeeded)))
+        .child(Node::leaf("transferErrorCount", count(imported && !succeeded)))
         .child(Node::leaf("transferWarningCount", 0))
         .child(Node::leaf("fatalError", !succeeded));
     match details {
