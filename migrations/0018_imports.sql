@@ -10,3 +10,6 @@ alter table jobs add constraint jobs_source_of_kind check (
         else source_asset_id is null and source_url is not null
     end);
 alter table batches add column kind text not null default 'copy' check (kind in ('copy', 'import'));
+-- The IPS jobName of an import submitted as a SOAP uploadUrlsJob; getActiveJobs and
+-- getJobLogDetails find the import by it (originalName).
+alter table batches add column name text;

@@ -13,7 +13,7 @@ use crate::{
     copy::{Copier, reserve},
     db::{
         self,
-        batches::{JobSource, NewJob},
+        batches::{JobSource, NewBatch, NewJob},
     },
     domain::{BatchHandle, CompanyHandle, Fault, FolderPath, JobKind, names, role::Access},
     error::Result,
@@ -107,8 +107,14 @@ impl ImportRules {
 
 impl Copier {
     /// Validates every import item, writes the valid ones in bulk as import jobs of one batch
-    /// and enqueues them.
-    pub async fn submit_import(&self, caller: &Caller, request: &ImportRequest) -> Result<BatchAccepted> {
+    /// and enqueues them. An IPS job (`job_name` given) is taken whole or not at all: with an
+    /// item refused, nothing is written and the answer says why.
+    pub async fn submit_import(
+        &self,
+        caller: &Caller,
+        request: &ImportRequest,
+        job_name: Option<&str>,
+    ) -> Result<BatchAccepted> {
         if request.company_handle.is_empty() {
             return Err(Fault::missing_parameter("companyHandle").into());
         }
@@ -130,29 +136,36 @@ impl Copier {
         }
 
         let imports = self.check_imports(company, request).await?;
-        if imports.iter().all(Result::is_err) {
-            let items = imports.into_iter().filter_map(Result::err).map(Err).collect();
+        let whole = job_name.is_some();
+        if imports.iter().all(Result::is_err) || (whole && imports.iter().any(Result::is_err)) {
+            let items = imports.into_iter().map(|i| i.and_then(|_| Err(not_taken()))).collect();
             return Ok(BatchAccepted { batch: None, items });
         }
         let mut tx = self.pool.begin().await?;
         let reserved = reserve(&mut tx, company, caller, imports).await?;
+        if whole && reserved.iter().any(Result::is_err) {
+            // The transaction rolls back when dropped: the names reserved are free again.
+            let items = reserved.into_iter().map(|r| r.and_then(|_| Err(not_taken()))).collect();
+            return Ok(BatchAccepted { batch: None, items });
+        }
         let accepted = reserved.iter().filter(|r| r.is_ok()).count();
-        let counts = (accepted as i32, (reserved.len() - accepted) as i32);
-        let batch_id = db::batches::insert_batch(
-            &mut tx,
-            JobKind::Import,
-            company.0,
-            caller.user_id,
-            counts,
-            request.callback_url.as_deref(),
-        )
-        .await?;
+        let rejected = reserved.len() - accepted;
+        let batch = NewBatch {
+            kind: JobKind::Import,
+            company_id: company.0,
+            created_by: caller.user_id,
+            accepted: accepted as i32,
+            rejected: rejected as i32,
+            callback_url: request.callback_url.as_deref(),
+            name: job_name,
+        };
+        let batch_id = db::batches::insert_batch(&mut tx, &batch).await?;
         let items = self.enqueue(&mut tx, company, caller, Some(batch_id), reserved).await?;
         tx.commit().await?;
         crate::metrics::submitted(company.0, accepted);
         self.relay.wake();
         let batch = BatchHandle { company_id: company.0, batch_id };
-        tracing::info!(import = %batch, accepted, rejected = counts.1, "import accepted");
+        tracing::info!(import = %batch, accepted, rejected, "import accepted");
         Ok(BatchAccepted { batch: Some(batch), items })
     }
 
@@ -206,4 +219,16 @@ impl Copier {
             })
             .collect())
     }
+}
+
+const NOT_TAKEN: &str = "not imported: another URL of this job was refused";
+
+/// The answer for a valid item of an IPS job that was not taken because another item was refused.
+fn not_taken() -> Fault {
+    Fault::invalid_parameter(NOT_TAKEN)
+}
+
+/// Whether `fault` only says its item was not taken with the rest of its job.
+pub fn is_not_taken(fault: &Fault) -> bool {
+    fault.reason == NOT_TAKEN
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::{
     auth::{self, Caller},
     copy::{Copier, CopyAccepted, CopyTarget, reserve},
-    db,
+    db::{self, batches::NewBatch},
     domain::{BatchHandle, CompanyHandle, Fault, JobKind, role::Access},
     error::Result,
 };
@@ -72,15 +72,16 @@ impl Copier {
         let reserved = reserve(&mut tx, company, caller, copies).await?;
         let accepted = reserved.iter().filter(|r| r.is_ok()).count();
         let rejected = reserved.len() - accepted;
-        let batch_id = db::batches::insert_batch(
-            &mut tx,
-            JobKind::Copy,
-            company.0,
-            caller.user_id,
-            (accepted as i32, rejected as i32),
-            request.callback_url.as_deref(),
-        )
-        .await?;
+        let batch = NewBatch {
+            kind: JobKind::Copy,
+            company_id: company.0,
+            created_by: caller.user_id,
+            accepted: accepted as i32,
+            rejected: rejected as i32,
+            callback_url: request.callback_url.as_deref(),
+            name: None,
+        };
+        let batch_id = db::batches::insert_batch(&mut tx, &batch).await?;
         let items = self.enqueue(&mut tx, company, caller, Some(batch_id), reserved).await?;
         tx.commit().await?;
         crate::metrics::submitted(company.0, accepted);

@@ -50,25 +50,32 @@ pub struct NewJob {
     pub callback_url: Option<String>,
 }
 
-/// Creates the batch row; `kind` says whether it is a batch of copies or an import.
-pub async fn insert_batch(
-    db: &mut PgConnection,
-    kind: JobKind,
-    company_id: i64,
-    created_by: i64,
-    counts: (i32, i32),
-    callback_url: Option<&str>,
-) -> sqlx::Result<i64> {
-    let (accepted, rejected) = counts;
+/// A batch row to create.
+#[derive(Debug, Clone, Copy)]
+pub struct NewBatch<'a> {
+    /// A batch of copies, or an import.
+    pub kind: JobKind,
+    pub company_id: i64,
+    pub created_by: i64,
+    pub accepted: i32,
+    pub rejected: i32,
+    pub callback_url: Option<&'a str>,
+    /// The IPS jobName of an import submitted over SOAP.
+    pub name: Option<&'a str>,
+}
+
+/// Creates the batch row.
+pub async fn insert_batch(db: &mut PgConnection, batch: &NewBatch<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
-        "insert into batches (kind, company_id, created_by, accepted, rejected, callback_url)
-         values ($1, $2, $3, $4, $5, $6) returning batch_id",
-        kind as JobKind,
-        company_id,
-        created_by,
-        accepted,
-        rejected,
-        callback_url
+        "insert into batches (kind, company_id, created_by, accepted, rejected, callback_url, name)
+         values ($1, $2, $3, $4, $5, $6, $7) returning batch_id",
+        batch.kind as JobKind,
+        batch.company_id,
+        batch.created_by,
+        batch.accepted,
+        batch.rejected,
+        batch.callback_url,
+        batch.name
     )
     .fetch_one(db)
     .await

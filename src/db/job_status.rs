@@ -55,10 +55,12 @@ pub async fn find(db: impl PgExecutor<'_>, company_id: i64, job_id: i64) -> sqlx
     job_status!("where j.company_id = $1 and j.job_id = $2", company_id, job_id).fetch_optional(db).await
 }
 
-/// The company's queued and running jobs, oldest first, at most `limit`.
+/// The company's queued and running copies, oldest first, at most `limit` (imports are listed
+/// by theirs, [`active_imports`]).
 pub async fn active(db: impl PgExecutor<'_>, company_id: i64, limit: i64) -> sqlx::Result<Vec<JobStatus>> {
     job_status!(
-        "where j.company_id = $1 and j.state in ('queued', 'running') order by j.job_id limit $2",
+        "where j.company_id = $1 and j.state in ('queued', 'running') and j.kind = 'copy'
+         order by j.job_id limit $2",
         company_id,
         limit
     )
@@ -66,16 +68,20 @@ pub async fn active(db: impl PgExecutor<'_>, company_id: i64, limit: i64) -> sql
     .await
 }
 
-/// The company's jobs that made an asset named `name` (a failed copy frees its name, so there
+/// The company's copies that made an asset named `name` (a failed copy frees its name, so there
 /// may be several), newest first.
 pub async fn by_target_name(
     db: impl PgExecutor<'_>,
     company_id: i64,
     name: &str,
 ) -> sqlx::Result<Vec<JobStatus>> {
-    job_status!("where j.company_id = $1 and t.name = $2 order by j.job_id desc limit 100", company_id, name)
-        .fetch_all(db)
-        .await
+    job_status!(
+        "where j.company_id = $1 and t.name = $2 and j.kind = 'copy' order by j.job_id desc limit 100",
+        company_id,
+        name
+    )
+    .fetch_all(db)
+    .await
 }
 
 /// What `finished` lists: a company's ended jobs, optionally of one submitter and ending in
@@ -90,16 +96,129 @@ pub struct FinishedQuery {
     pub limit: i64,
 }
 
-/// The jobs of a [`FinishedQuery`].
+/// The copies of a [`FinishedQuery`].
 pub async fn finished(db: impl PgExecutor<'_>, q: &FinishedQuery) -> sqlx::Result<Vec<JobStatus>> {
     job_status!(
-        "where j.company_id = $1 and j.finished_at is not null
+        "where j.company_id = $1 and j.finished_at is not null and j.kind = 'copy'
            and ($2::bigint is null or j.created_by = $2)
            and ($3::timestamptz is null or j.finished_at >= $3)
            and ($4::timestamptz is null or j.finished_at <= $4)
          order by case when $6 then (case when $5 then coalesce(j.started_at, j.created_at) else j.finished_at end) end desc,
                   case when not $6 then (case when $5 then coalesce(j.started_at, j.created_at) else j.finished_at end) end,
                   j.job_id
+         limit $7",
+        q.company_id,
+        q.user_id,
+        q.from,
+        q.to,
+        q.by_start,
+        q.descending,
+        q.limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The jobs of import `batch_id`, in item order.
+pub async fn import_items(db: impl PgExecutor<'_>, batch_id: i64) -> sqlx::Result<Vec<JobStatus>> {
+    job_status!("where j.batch_id = $1 order by j.job_id", batch_id).fetch_all(db).await
+}
+
+/// An import as the one IPS job its items make: its name, submitter and its items by state.
+#[derive(Debug, Clone)]
+pub struct ImportStatus {
+    pub batch_id: i64,
+    pub company_id: i64,
+    /// The IPS jobName, when it came over SOAP.
+    pub name: Option<String>,
+    pub submit_user: Option<String>,
+    /// Items accepted.
+    pub total: i32,
+    pub queued: i64,
+    pub running: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    /// When its last item ended; `None` while one is queued or running.
+    pub finished_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The columns of an [`ImportStatus`]; `batches b` with its submitter `u` and its items' figures `c`.
+macro_rules! import_status {
+    ($where:literal, $($arg:expr),+) => {
+        sqlx::query_as!(
+            ImportStatus,
+            r#"select b.batch_id, b.company_id, b.name, u.email as "submit_user?", b.accepted as total,
+                      c.queued as "queued!", c.running as "running!", c.succeeded as "succeeded!",
+                      c.failed as "failed!", c.cancelled as "cancelled!", b.created_at, c.started_at,
+                      case when c.queued + c.running = 0 then coalesce(b.completed_at, c.last_end) end
+                          as "finished_at?",
+                      coalesce(c.updated_at, b.created_at) as "updated_at!"
+               from batches b
+               left join users u on u.user_id = b.created_by
+               cross join lateral (
+                   select count(*) filter (where j.state = 'queued') as queued,
+                          count(*) filter (where j.state = 'running') as running,
+                          count(*) filter (where j.state = 'succeeded') as succeeded,
+                          count(*) filter (where j.state = 'failed') as failed,
+                          count(*) filter (where j.state = 'cancelled') as cancelled,
+                          min(j.started_at) as started_at, max(j.finished_at) as last_end,
+                          max(j.updated_at) as updated_at
+                   from jobs j where j.batch_id = b.batch_id) c
+               where b.kind = 'import' and "# + $where,
+            $($arg),+
+        )
+    };
+}
+
+/// One import of a company.
+pub async fn find_import(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    batch_id: i64,
+) -> sqlx::Result<Option<ImportStatus>> {
+    import_status!("b.company_id = $1 and b.batch_id = $2", company_id, batch_id).fetch_optional(db).await
+}
+
+/// The company's imports with an item queued or running, oldest first, at most `limit`.
+pub async fn active_imports(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<ImportStatus>> {
+    import_status!(
+        "b.company_id = $1 and b.completed_at is null and c.queued + c.running > 0 order by b.batch_id limit $2",
+        company_id,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The company's imports named `name` (their IPS jobName), newest first.
+pub async fn imports_by_name(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    name: &str,
+) -> sqlx::Result<Vec<ImportStatus>> {
+    import_status!("b.company_id = $1 and b.name = $2 order by b.batch_id desc limit 100", company_id, name)
+        .fetch_all(db)
+        .await
+}
+
+/// The completed imports of a [`FinishedQuery`], in its order.
+pub async fn finished_imports(db: impl PgExecutor<'_>, q: &FinishedQuery) -> sqlx::Result<Vec<ImportStatus>> {
+    import_status!(
+        "b.company_id = $1 and b.completed_at is not null
+           and ($2::bigint is null or b.created_by = $2)
+           and ($3::timestamptz is null or b.completed_at >= $3)
+           and ($4::timestamptz is null or b.completed_at <= $4)
+         order by case when $6 then (case when $5 then coalesce(c.started_at, b.created_at) else b.completed_at end) end desc,
+                  case when not $6 then (case when $5 then coalesce(c.started_at, b.created_at) else b.completed_at end) end,
+                  b.batch_id
          limit $7",
         q.company_id,
         q.user_id,

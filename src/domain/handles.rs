@@ -144,6 +144,36 @@ impl fmt::Display for JobHandle {
     }
 }
 
+/// `j|<companyId>||UrlUpload-<batchId>|<batchId>`: an import as the one IPS job its items make
+/// (the handle `submitJob` answers an `uploadUrlsJob` with).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportJobHandle {
+    pub company_id: i64,
+    pub batch_id: i64,
+}
+
+impl ImportJobHandle {
+    pub fn parse(text: &str) -> Result<Self, Fault> {
+        let parts: Vec<&str> = text.split('|').collect();
+        let parsed = match parts.as_slice() {
+            ["j", company, "", name, n] => match (id(Some(company)), id(Some(n))) {
+                (Some(company_id), Some(batch_id)) if *name == format!("UrlUpload-{batch_id}") => {
+                    Some(Self { company_id, batch_id })
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        parsed.ok_or_else(|| malformed("jobHandle", text))
+    }
+}
+
+impl fmt::Display for ImportJobHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "j|{}||UrlUpload-{}|{}", self.company_id, self.batch_id, self.batch_id)
+    }
+}
+
 /// `b|<companyId>|<batchId>`: a batch of copies submitted together (our extension).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchHandle {
@@ -321,6 +351,11 @@ mod tests {
         assert_eq!(h.to_string(), "j|6||copyImage-41|41");
         assert_eq!(JobHandle::parse("j|6||copyImage-41|41"), Ok(h));
         assert!(JobHandle::parse("j|6||copyImage-40|41").is_err());
+        let import = ImportJobHandle { company_id: 6, batch_id: 9 };
+        assert_eq!(import.to_string(), "j|6||UrlUpload-9|9");
+        assert_eq!(ImportJobHandle::parse("j|6||UrlUpload-9|9"), Ok(import));
+        assert!(JobHandle::parse("j|6||UrlUpload-9|9").is_err(), "the two kinds never mix");
+        assert!(ImportJobHandle::parse("j|6||copyImage-9|9").is_err());
     }
 
     #[test]

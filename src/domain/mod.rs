@@ -18,7 +18,9 @@ pub mod webhook;
 pub use asset::{AssetState, TrashState};
 pub use failure::JobFailure;
 pub use fault::{Fault, FaultClass, FaultKind};
-pub use handles::{AssetHandle, AssetRef, BatchHandle, CompanyHandle, FolderPath, JobHandle};
+pub use handles::{
+    AssetHandle, AssetRef, BatchHandle, CompanyHandle, FolderPath, ImportJobHandle, JobHandle,
+};
 pub use job::{JobKind, JobState};
 pub use role::Role;
 pub use webhook::{DeliveryState, DeliveryTrigger, EndpointKind, EndpointState};

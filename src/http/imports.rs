@@ -67,7 +67,7 @@ async fn submit_import(
 ) -> Result<Response, ApiError> {
     idempotency::once(&state, &caller, &headers, "POST /v1/imports", &body, || async {
         let request: ImportRequest = parse_json(&body)?;
-        let accepted = state.copier.submit_import(&caller, &request).await?;
+        let accepted = state.copier.submit_import(&caller, &request, None).await?;
         let items = BatchItemOut::all(&accepted.items);
         let accepted_count = accepted.items.iter().filter(|i| i.is_ok()).count();
         let out = ImportAcceptedOut {

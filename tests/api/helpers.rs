@@ -50,6 +50,14 @@ pub fn pixel_bomb() -> Vec<u8> {
     bomb
 }
 
+/// Serves `router` on a random loopback port, for as long as the test runs; returns its base URL.
+pub async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    let addr = listener.local_addr().expect("its address");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{addr}")
+}
+
 /// A running ipscopy with one company, a folder and a user who is an IpsUser there.
 pub struct TestApp {
     pub base: String,

@@ -14,5 +14,6 @@ mod login;
 mod matrix;
 mod organize;
 mod protocol;
+mod upload_urls;
 mod wsdl_diff;
 mod zeep;

@@ -40,6 +40,7 @@ const EXPECTED: &[(&str, Access)] = &[
     ("getUserInfo", Access::Read),
     ("searchAssets", Access::Read),
     ("setUrlModifier", Access::Write),
+    ("submitJob", Access::Write),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -95,6 +96,9 @@ async fn every_role_may_call_exactly_the_operations_its_access_allows_and_gets_2
                 "setUrlModifier" => {
                     format!("{c}<assetHandle>{source}</assetHandle><urlModifier>wid=5</urlModifier>")
                 }
+                "submitJob" => format!(
+                    "{c}<jobName>urls-{i}</jobName><uploadUrlsJob><urlArray><items><sourceUrl>https://images.invalid/{i}.jpg</sourceUrl><destPath>copies/url-{i}.jpg</destPath></items></urlArray><overwrite>false</overwrite><readyForPublish>true</readyForPublish><createMask>false</createMask><emailSetting>None</emailSetting></uploadUrlsJob>"
+                ),
                 "getUserInfo" | "getCompanyMembership" => String::new(),
                 _ => c,
             };
@@ -143,6 +147,7 @@ async fn a_member_of_another_company_gets_20000_for_every_company_operation() {
             ("originalName", "x".into()),
             ("newName", "stolen".into()),
             ("validateName", "true".into()),
+            ("jobName", "stolen".into()),
             (
                 "assetMoveArray",
                 format!(

@@ -104,6 +104,24 @@ class Session:
         jobs = items(self.ips.getActiveJobs(companyHandle=self.company, _soapheaders=self.me))
         return f"{len(jobs)} active: " + ", ".join(f"{j.jobHandle} {j.type} {j.state}" for j in jobs)
 
+    def submitJob(self):
+        # A name that never resolves: the job is accepted and its one file retried meanwhile.
+        job = self.ips.submitJob(
+            companyHandle=self.company, jobName="adobe-zeep-urls",
+            uploadUrlsJob={
+                "urlArray": {"items": [{"sourceUrl": "https://images.invalid/chelsea.png",
+                                        "destPath": bare(self.folder) + "adobe-zeep-url.png"}]},
+                "overwrite": False, "readyForPublish": True, "createMask": False, "emailSetting": "None",
+            },
+            _soapheaders=self.me,
+        )
+        assert isinstance(job, str) and "UrlUpload" in job, job
+        active = items(self.ips.getActiveJobs(companyHandle=self.company, jobHandle=job, _soapheaders=self.me))
+        logs = items(self.ips.getJobLogDetails(companyHandle=self.company, jobHandle=job, _soapheaders=self.me))
+        seen = [(a.type, a.totalSize) for a in active] + [(log.jobSubType, log.totalFileCount) for log in logs]
+        assert seen == [("UrlUpload", 1)], seen
+        return f"{job} {seen}"
+
     def getAssets(self):
         handle = self.need(self.copy, "copy")
         deadline = time.monotonic() + 60
@@ -323,7 +341,7 @@ class Session:
 
 STEPS = [
     "getCompanyInfo", "checkLogin", "getUserInfo", "getCompanyMembership", "createFolder",
-    "copyImage", "copyImage_soap12", "getActiveJobs", "getAssets", "getAssetsByName", "searchAssets",
+    "copyImage", "copyImage_soap12", "getActiveJobs", "submitJob", "getAssets", "getAssetsByName", "searchAssets",
     "getFolders", "getFolderTree", "getJobLogDetails", "getJobLogs", "checkAssetNames", "setUrlModifier",
     "renameAsset", "moveAsset", "moveAssets", "renameFolder", "moveFolder", "deleteFolder", "getAssetCounts",
     "deleteAsset", "restoreAssetsFromTrash", "deleteAssets", "emptyAssetsFromTrash",

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{TestApp, encode, fixture, pixel_bomb},
+    helpers::{TestApp, encode, fixture, pixel_bomb, serve},
     receiver::Receiver,
     register, spawn_webhook_app,
 };
@@ -52,10 +52,7 @@ async fn source_server() -> String {
         .route("/notes.txt", get(|| async { "these are notes, not an image" }))
         .route("/bomb.png", get(|| async { pixel_bomb() }))
         .route("/slow.jpg", get(trickle));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
+    serve(app).await
 }
 
 fn item(app: &TestApp, url: &str, name: &str) -> Value {

@@ -3,10 +3,14 @@
 //! `copyImage` or an import), so a client that only kept the new asset's name can find its job.
 //! Imports show as IPS URL upload jobs (`UrlUpload`).
 
-use super::{Call, one_of, types::date};
+use super::{
+    Call,
+    job_view::{Items, JobView, detail},
+    one_of,
+};
 use crate::{
-    db::{self, job_status::JobStatus},
-    domain::{AssetHandle, CompanyHandle, Fault, JobHandle, JobKind, JobState, Role, role::Access},
+    db,
+    domain::{Fault, ImportJobHandle, JobHandle, Role, role::Access},
     error::Result,
     soap::xml::Node,
 };
@@ -15,58 +19,40 @@ use crate::{
 const MAX_ACTIVE: i64 = 1000;
 /// Most detail rows one `getJobLogDetails` page holds.
 const MAX_PAGE: i64 = 1000;
-/// The server a job runs on, as `ActiveJob/serverName` names it.
-const SERVER_NAME: &str = "ipscopy";
 /// The kinds of job log detail, as IPS names them.
 const LOG_TYPES: &[&str] = &["Info", "Warning", "Error"];
 
-fn handle(job: &JobStatus) -> JobHandle {
-    JobHandle { company_id: job.company_id, job_id: job.job_id }
-}
-
-/// The IPS job type of a job.
-fn job_type(job: &JobStatus) -> &'static str {
-    match job.kind {
-        JobKind::Copy => "copyImage",
-        JobKind::Import => "UrlUpload",
-    }
-}
-
-fn job_name(job: &JobStatus) -> String {
-    format!("{}-{}", job_type(job), job.job_id)
-}
-
-fn description(job: &JobStatus) -> String {
-    let target = AssetHandle::new(job.company_id, job.target_asset_id);
-    match (job.source_asset_id, &job.source_url) {
-        (Some(source), _) => format!(
-            "copyImage of {} into {target} ({})",
-            AssetHandle::new(job.company_id, source),
-            job.target_name
-        ),
-        (None, url) => {
-            format!("UrlUpload of {} into {target} ({})", url.as_deref().unwrap_or_default(), job.target_name)
-        }
-    }
-}
-
-/// The jobs a call names by `jobHandle` or `originalName`, or every active job when it names none.
-async fn named_jobs(call: &Call<'_>, company_id: i64, active_only: bool) -> Result<Vec<JobStatus>> {
+/// The jobs a call names by `jobHandle` or `originalName`, or every active job when it names
+/// none: copies one by one, imports as one job each.
+async fn named_jobs(call: &Call<'_>, company_id: i64, active_only: bool) -> Result<Vec<JobView>> {
     let pool = &call.state.pool;
-    let jobs = if let Some(text) = call.optional("jobHandle") {
-        let job = JobHandle::parse(text)?;
-        if job.company_id != company_id {
-            Vec::new()
+    let mut jobs = Vec::new();
+    if let Some(text) = call.optional("jobHandle") {
+        if let Ok(import) = ImportJobHandle::parse(text) {
+            if import.company_id == company_id {
+                let found = db::job_status::find_import(pool, company_id, import.batch_id).await?;
+                jobs.extend(found.map(JobView::of_import));
+            }
         } else {
-            db::job_status::find(pool, company_id, job.job_id).await?.into_iter().collect()
+            let job = JobHandle::parse(text)?;
+            if job.company_id == company_id {
+                let found = db::job_status::find(pool, company_id, job.job_id).await?;
+                jobs.extend(found.map(JobView::of_job));
+            }
         }
     } else if let Some(name) = call.optional("originalName") {
-        db::job_status::by_target_name(pool, company_id, name).await?
+        let copies = db::job_status::by_target_name(pool, company_id, name).await?;
+        let imports = db::job_status::imports_by_name(pool, company_id, name).await?;
+        jobs.extend(copies.into_iter().map(JobView::of_job));
+        jobs.extend(imports.into_iter().map(JobView::of_import));
     } else if active_only {
-        db::job_status::active(pool, company_id, MAX_ACTIVE).await?
+        let copies = db::job_status::active(pool, company_id, MAX_ACTIVE).await?;
+        let imports = db::job_status::active_imports(pool, company_id, MAX_ACTIVE).await?;
+        jobs.extend(copies.into_iter().map(JobView::of_job));
+        jobs.extend(imports.into_iter().map(JobView::of_import));
     } else {
         return Err(Fault::missing_parameter("jobHandle or originalName").into());
-    };
+    }
     Ok(jobs)
 }
 
@@ -84,39 +70,11 @@ async fn active_job_companies(call: &Call<'_>) -> Result<Vec<i64>> {
         .collect())
 }
 
-fn active_job(job: &JobStatus) -> Node {
-    let (state, progress, message) = match (job.state, job.attempts) {
-        (JobState::Running, _) if job.kind == JobKind::Import => ("Running", 50, "fetching the image"),
-        (JobState::Running, _) => ("Running", 50, "rendering the copy"),
-        (_, 0) => ("New", 0, "waiting for a render slot"),
-        // Queued again after a failed attempt: waiting for its retry time.
-        _ => ("WaitingCoordinator", 0, "waiting to try the render again"),
-    };
-    Node::new("job")
-        .child(Node::leaf("companyHandle", CompanyHandle(job.company_id)))
-        .child(Node::leaf("jobHandle", handle(job)))
-        .child(Node::leaf("name", job_name(job)))
-        .child(Node::leaf("originalName", &job.target_name))
-        .child(Node::leaf("type", job_type(job)))
-        .child(Node::leaf("state", state))
-        .child(Node::leaf("submitUserEmail", job.submit_user.as_deref().unwrap_or_default()))
-        .child(Node::leaf("description", description(job)))
-        .child(Node::leaf("serverName", SERVER_NAME))
-        .child(Node::leaf("startDate", date(job.started_at.unwrap_or(job.created_at))))
-        // One image to render.
-        .child(Node::leaf("totalSize", 1))
-        .child(Node::leaf("progress", progress))
-        .child(Node::leaf("progressMessage", message))
-        .child(Node::leaf("lastProgressUpdate", date(job.updated_at)))
-        .child(Node::new("taskProgressArray"))
-}
-
 pub async fn get_active_jobs(call: &Call<'_>) -> Result<Node> {
     let mut items = Vec::new();
     for company_id in active_job_companies(call).await? {
         let jobs = named_jobs(call, company_id, true).await?;
-        let active = jobs.iter().filter(|j| matches!(j.state, JobState::Queued | JobState::Running));
-        items.extend(active.map(active_job));
+        items.extend(jobs.iter().filter(|j| j.is_active()).map(JobView::active_job));
     }
     Ok(Node::new("getActiveJobsReturn").child(Node::array("jobArray", items)))
 }
@@ -175,62 +133,21 @@ impl DetailQuery {
     }
 }
 
-/// A job's `JobLog`; with `details` (getJobLogDetails) its detail rows too.
-fn job_log(job: &JobStatus, end: chrono::DateTime<chrono::Utc>, details: Option<&DetailQuery>) -> Node {
-    let succeeded = job.state == JobState::Succeeded;
-    let (log_type, message) = if succeeded {
-        let asset = AssetHandle::new(job.company_id, job.target_asset_id);
-        let done = if job.kind == JobKind::Import { "imported" } else { "copied" };
-        ("Info", format!("{done} into {asset} ({})", job.target_name))
-    } else {
-        // `code: reason`, the failure's display form.
-        let failure = job.failure().map(|f| f.to_string());
-        ("Error", failure.unwrap_or_else(|| "Failed: the copy failed".into()))
-    };
-    let detail = Node::new("detail")
-        .child(Node::leaf("logMessage", message))
-        .child(Node::leaf("logType", log_type))
-        .child(Node::leaf("assetName", &job.target_name))
-        .child(Node::leaf("assetType", "Image"))
-        .child(Node::leaf("assetHandle", AssetHandle::new(job.company_id, job.target_asset_id)));
-    let count = |yes: bool| u8::from(yes);
-    let imported = job.kind == JobKind::Import;
-    let log = Node::new("log")
-        .child(Node::leaf("companyHandle", CompanyHandle(job.company_id)))
-        .child(Node::leaf("jobHandle", handle(job)))
-        .child(Node::leaf("jobName", job_name(job)))
-        .child(Node::leaf("originalJobName", &job.target_name))
-        .child(Node::leaf("submitUserEmail", job.submit_user.as_deref().unwrap_or_default()))
-        .child(Node::leaf("logType", log_type))
-        .child(Node::leaf("jobSubType", job_type(job)))
-        .child(Node::leaf("startDate", date(job.started_at.unwrap_or(job.created_at))))
-        .child(Node::leaf("endDate", date(end)))
-        .child(Node::leaf("description", description(job)))
-        .child(Node::leaf("fileSuccessCount", count(succeeded)))
-        .child(Node::leaf("fileErrorCount", count(!succeeded)))
-        .child(Node::leaf("fileWarningCount", 0))
-        .child(Node::leaf("fileDuplicateCount", 0))
-        .child(Node::leaf("fileUpdateCount", 0))
-        .child(Node::leaf("totalFileCount", 1))
-        // A copy reads its source from storage: only an import transfers a file in.
-        .child(Node::leaf("transferSuccessCount", count(imported && succeeded)))
-        .child(Node::leaf("transferErrorCount", count(imported && !succeeded)))
-        .child(Node::leaf("transferWarningCount", 0))
-        .child(Node::leaf("fatalError", !succeeded));
-    match details {
-        Some(query) => {
-            let (total, details) = query.page(vec![(log_type, job.target_name.clone(), detail)]);
-            log.child(Node::leaf("detailTotalRows", total)).child(Node::array("detailArray", details))
-        }
-        None => log,
-    }
-}
-
 pub async fn get_job_log_details(call: &Call<'_>) -> Result<Node> {
     let company = call.company().await?;
     let query = DetailQuery::read(call)?;
-    let jobs = named_jobs(call, company.company_id, false).await?;
-    let logs = jobs.iter().filter_map(|job| Some(job_log(job, job.finished_at?, Some(&query))));
+    let mut logs = Vec::new();
+    for job in named_jobs(call, company.company_id, false).await? {
+        let Some(end) = job.finished else { continue };
+        let details = match &job.items {
+            Items::One(copy) => vec![detail(copy)],
+            Items::Import(batch_id) => {
+                let items = db::job_status::import_items(&call.state.pool, *batch_id).await?;
+                items.iter().map(detail).collect()
+            }
+        };
+        logs.push(job.job_log(end, Some(query.page(details))));
+    }
     Ok(Node::new("getJobLogDetailsReturn").child(Node::array("jobLogArray", logs)))
 }
 
@@ -253,8 +170,20 @@ pub async fn get_job_logs(call: &Call<'_>) -> Result<Node> {
     for company_id in active_job_companies(call).await? {
         let query =
             db::job_status::FinishedQuery { company_id, user_id, from, to, by_start, descending, limit };
-        let jobs = db::job_status::finished(&call.state.pool, &query).await?;
-        logs.extend(jobs.iter().filter_map(|job| Some(job_log(job, job.finished_at?, None))));
+        let copies = db::job_status::finished(&call.state.pool, &query).await?;
+        let imports = db::job_status::finished_imports(&call.state.pool, &query).await?;
+        let mut jobs: Vec<JobView> = copies
+            .into_iter()
+            .map(JobView::of_job)
+            .chain(imports.into_iter().map(JobView::of_import))
+            .collect();
+        // Both lists came in the asked order; merged, they keep it, and the limit holds for both.
+        jobs.sort_by_key(|j| j.sort_key(by_start));
+        if descending {
+            jobs.reverse();
+        }
+        jobs.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        logs.extend(jobs.iter().filter_map(|job| Some(job.job_log(job.finished?, None))));
     }
     Ok(Node::new("getJobLogsReturn").child(Node::array("jobLogArray", logs)))
 }

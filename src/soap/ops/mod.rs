@@ -3,8 +3,10 @@
 mod assets;
 mod copy;
 mod folders;
+mod job_view;
 mod jobs;
 mod organize;
+mod submit_job;
 mod trash;
 mod types;
 mod users;
@@ -294,6 +296,7 @@ pub async fn dispatch(op: &str, call: &Call<'_>) -> Result<Node> {
         "getActiveJobs" => jobs::get_active_jobs(call).await,
         "getJobLogDetails" => jobs::get_job_log_details(call).await,
         "getJobLogs" => jobs::get_job_logs(call).await,
+        "submitJob" => submit_job::submit_job(call).await,
         other => {
             Err(Fault::new(Fault::INVALID_REQUEST_XML, format!("operation {other} is not supported")).into())
         }

@@ -282,7 +282,43 @@ pub const OPERATIONS: &[Operation] = &[
         &[COMPANY, req("assetHandle", Str), opt("urlModifier", Str), opt("urlPostApplyModifier", Str)],
         &[],
     ),
+    Operation {
+        refused: SUBMIT_JOB_REFUSED,
+        ..op(
+            "submitJob",
+            WRITE,
+            &[
+                COMPANY,
+                req("jobName", Str),
+                opt("locale", Str),
+                opt("description", Str),
+                opt("uploadUrlsJob", Complex("UploadUrlsJob")),
+            ],
+            &[req("jobHandle", Str)],
+        )
+    },
 ];
+
+/// `submitJob` runs URL uploads (imports) only, at once, as the caller.
+const SUBMIT_JOB_REFUSED: &[Refused] = &[
+    Refused { name: "userHandle", why: "a job runs as the user who submits it" },
+    Refused { name: "execTime", why: "jobs run at once; schedule them from the client" },
+    Refused { name: "execSchedule", why: "jobs run at once; schedule them from the client" },
+    Refused { name: "imageServingPublishJob", why: ONLY_URL_UPLOADS },
+    Refused { name: "imageRenderingPublishJob", why: ONLY_URL_UPLOADS },
+    Refused { name: "videoPublishJob", why: ONLY_URL_UPLOADS },
+    Refused { name: "serverDirectoryPublishJob", why: ONLY_URL_UPLOADS },
+    Refused { name: "metadataPublishJob", why: ONLY_URL_UPLOADS },
+    Refused { name: "uploadDirectoryJob", why: ONLY_URL_UPLOADS },
+    Refused { name: "optimizeImagesJob", why: ONLY_URL_UPLOADS },
+    Refused { name: "ripPdfsJob", why: ONLY_URL_UPLOADS },
+    Refused { name: "reprocessAssetsJob", why: ONLY_URL_UPLOADS },
+    Refused { name: "createVideoSitemapJob", why: ONLY_URL_UPLOADS },
+    Refused { name: "exportJob", why: ONLY_URL_UPLOADS },
+    Refused { name: "automatedSetGenerationJob", why: ONLY_URL_UPLOADS },
+];
+
+const ONLY_URL_UPLOADS: &str = "the one job type this server runs is uploadUrlsJob";
 
 /// The operation named `name`, if we serve it.
 pub fn operation(name: &str) -> Option<&'static Operation> {

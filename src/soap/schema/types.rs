@@ -179,6 +179,18 @@ pub const TYPES: &[ComplexType] = &[
         name: "AssetOperationFault",
         fields: &[req("assetHandle", Str), req("code", Int), req("reason", Str)],
     },
+    ComplexType {
+        name: "UploadUrlsJob",
+        fields: &[
+            opt("urlArray", Complex("UploadUrlArray")),
+            opt("numUrls", Int),
+            req("overwrite", Bool),
+            req("readyForPublish", Bool),
+            req("createMask", Bool),
+            req("emailSetting", Str),
+        ],
+    },
+    ComplexType { name: "UploadUrl", fields: &[req("sourceUrl", Str), req("destPath", Str)] },
     ComplexType { name: "AssetMove", fields: &[req("assetHandle", Str), req("folderHandle", Str)] },
     ComplexType { name: "AssetCount", fields: &[req("assetType", Str), req("count", Int)] },
     ComplexType {
@@ -196,6 +208,7 @@ pub const TYPES: &[ComplexType] = &[
     array("JobLogArray", &[items(Complex("JobLog"))]),
     array("JobLogDetailArray", &[items(Complex("JobLogDetail"))]),
     array("AssetOperationFaultArray", &[items(Complex("AssetOperationFault"))]),
+    array("UploadUrlArray", &[items(Complex("UploadUrl"))]),
     array("AssetMoveArray", &[items(Complex("AssetMove"))]),
     array("AssetCountArray", &[items(Complex("AssetCount"))]),
     array("PermissionSetArray", &[items(Complex("PermissionSet"))]),

@@ -1,0 +1,113 @@
+//! `submitJob` with an `uploadUrlsJob`: the URLs become one import (the same use case as
+//! `POST /v1/imports`), answered with the handle of the one IPS job its items make. Options of
+//! the job that this server does not implement are refused by name, never ignored.
+
+use super::{Call, folder_path};
+use crate::{
+    domain::{CompanyHandle, Fault, ImportJobHandle},
+    error::Result,
+    import::{self, ImportItem, ImportRequest},
+    soap::{schema::complex, xml::Element, xml::Node},
+};
+
+/// Why an `uploadUrlsJob` option that Adobe's schema allows is not implemented here.
+fn why_not(option: &str) -> &'static str {
+    match option {
+        "preservePublishState" => "every asset is served as soon as it is ready: there is no publish state",
+        "postHttpUrl" | "emailSetting" => {
+            "this server sends no e-mail or job-end POST; register a webhook for import.completed"
+        }
+        name if name.starts_with("post") => "this server runs no jobs after an upload",
+        "projectHandleArray" => "this server has no projects",
+        _ => "this server stores masters as they are sent: it crops, masks, converts and rips nothing",
+    }
+}
+
+pub async fn submit_job(call: &Call<'_>) -> Result<Node> {
+    let company = call.company().await?;
+    let job_name = call.required("jobName")?.to_string();
+    let job = call
+        .params
+        .child("uploadUrlsJob")
+        .ok_or_else(|| Fault::missing_parameter("uploadUrlsJob (the one job type this server runs)"))?;
+    check_options(job)?;
+    let urls: Vec<&Element> =
+        job.child("urlArray").map(|a| a.children_named("items").collect()).unwrap_or_default();
+    if urls.is_empty() {
+        return Err(Fault::missing_parameter("uploadUrlsJob/urlArray items").into());
+    }
+    if let Some(n) = job.child("numUrls").map(|n| n.text.trim())
+        && n.parse::<usize>().ok() != Some(urls.len())
+    {
+        return Err(Fault::invalid_parameter(format!(
+            "uploadUrlsJob/numUrls {n:?} is not the {} items of urlArray",
+            urls.len()
+        ))
+        .into());
+    }
+    let mut items = Vec::with_capacity(urls.len());
+    for url in urls {
+        let text = |name: &str| url.child(name).map(|e| e.text.trim().to_string()).unwrap_or_default();
+        let (source, dest) = (text("sourceUrl"), text("destPath"));
+        let (folder, file) = dest.rsplit_once('/').unwrap_or(("", &dest));
+        let folder = folder_path(&company, &format!("{folder}/"))?;
+        let name = file.rsplit_once('.').map_or(file, |(stem, _)| stem).to_string();
+        items.push(ImportItem {
+            source_url: Some(source),
+            folder_handle: folder.to_string(),
+            name,
+            ..ImportItem::default()
+        });
+    }
+    let company_handle = CompanyHandle(company.company_id).to_string();
+    let request = ImportRequest { company_handle, items, callback_url: None };
+    let accepted = call.state.copier.submit_import(call.caller, &request, Some(&job_name)).await?;
+    // An IPS job takes its URLs whole: the first refused one is the job's fault.
+    let refusal = accepted.items.iter().enumerate().find_map(|(i, item)| match item {
+        Err(fault) if !import::is_not_taken(fault) => Some((i, fault)),
+        _ => None,
+    });
+    if let Some((at, refused)) = refusal {
+        let reason = format!("uploadUrlsJob/urlArray item {}: {}", at + 1, refused.reason);
+        return Err(Fault { reason, ..refused.clone() }.into());
+    }
+    let batch = accepted.batch.ok_or_else(|| Fault::new(Fault::EXCEPTION, "the job was not recorded"))?;
+    let handle = ImportJobHandle { company_id: batch.company_id, batch_id: batch.batch_id };
+    Ok(Node::new("submitJobReturn").child(Node::leaf("jobHandle", handle)))
+}
+
+/// Refuses, by name, every element of the job this server does not implement, and the values
+/// of the implemented switches it cannot honour.
+fn check_options(job: &Element) -> Result<(), Fault> {
+    let served = complex("UploadUrlsJob").fields;
+    for child in &job.children {
+        if !served.iter().any(|f| f.name == child.name) {
+            return Err(Fault::invalid_parameter(format!(
+                "uploadUrlsJob/{} is not supported by this server: {}",
+                child.name,
+                why_not(&child.name)
+            )));
+        }
+    }
+    let flag = |name: &str| job.child(name).map(|e| e.text.trim()).is_some_and(|t| t == "true" || t == "1");
+    if flag("overwrite") {
+        return Err(Fault::invalid_parameter(
+            "uploadUrlsJob/overwrite=true is not supported by this server: an import never replaces a master; \
+             replace one with POST /v1/assets?overwrite=true",
+        ));
+    }
+    if flag("createMask") {
+        return Err(Fault::invalid_parameter(format!(
+            "uploadUrlsJob/createMask=true is not supported by this server: {}",
+            why_not("createMask")
+        )));
+    }
+    let email = job.child("emailSetting").map(|e| e.text.trim()).unwrap_or_default();
+    if !email.is_empty() && !email.eq_ignore_ascii_case("None") {
+        return Err(Fault::invalid_parameter(format!(
+            "uploadUrlsJob/emailSetting {email:?} is not supported by this server: {}; send None",
+            why_not("emailSetting")
+        )));
+    }
+    Ok(())
+}
