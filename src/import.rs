@@ -8,14 +8,14 @@ use std::collections::{HashMap, HashSet};
 use serde::Deserialize;
 
 use crate::{
-    auth::{self, Caller},
-    batch::{BatchAccepted, MAX_ITEMS},
-    copy::{Copier, reserve},
+    auth::Caller,
+    batch::{BatchAccepted, Writing},
+    copy::Copier,
     db::{
         self,
-        batches::{JobSource, NewBatch, NewJob},
+        batches::{JobSource, NewJob},
     },
-    domain::{BatchHandle, CompanyHandle, Fault, FolderPath, JobKind, names, role::Access},
+    domain::{CompanyHandle, Fault, FolderPath, JobKind, names},
     error::Result,
     webhook::AddressPolicy,
 };
@@ -115,58 +115,18 @@ impl Copier {
         request: &ImportRequest,
         job_name: Option<&str>,
     ) -> Result<BatchAccepted> {
-        if request.company_handle.is_empty() {
-            return Err(Fault::missing_parameter("companyHandle").into());
-        }
-        if request.items.is_empty() {
-            return Err(Fault::missing_parameter("items").into());
-        }
-        if request.items.len() > MAX_ITEMS {
-            return Err(Fault::invalid_parameter(format!(
-                "items holds {} imports; an import takes at most {MAX_ITEMS}",
-                request.items.len()
-            ))
-            .into());
-        }
-        let company = CompanyHandle::parse(&request.company_handle)?;
-        auth::authorize(&self.pool, caller, company, Access::Write).await?;
-        self.take_allowance(company, request.items.len())?;
+        let company = self.admit(caller, &request.company_handle, request.items.len(), "imports").await?;
         if let Some(url) = &request.callback_url {
             self.check_callback(&mut HashMap::new(), url).await?;
         }
-
         let imports = self.check_imports(company, request).await?;
-        let whole = job_name.is_some();
-        if imports.iter().all(Result::is_err) || (whole && imports.iter().any(Result::is_err)) {
-            let items = imports.into_iter().map(|i| i.and_then(|_| Err(not_taken()))).collect();
-            return Ok(BatchAccepted { batch: None, items });
-        }
-        let mut tx = self.pool.begin().await?;
-        let reserved = reserve(&mut tx, company, caller, imports).await?;
-        if whole && reserved.iter().any(Result::is_err) {
-            // The transaction rolls back when dropped: the names reserved are free again.
-            let items = reserved.into_iter().map(|r| r.and_then(|_| Err(not_taken()))).collect();
-            return Ok(BatchAccepted { batch: None, items });
-        }
-        let accepted = reserved.iter().filter(|r| r.is_ok()).count();
-        let rejected = reserved.len() - accepted;
-        let batch = NewBatch {
+        let writing = Writing {
             kind: JobKind::Import,
-            company_id: company.0,
-            created_by: caller.user_id,
-            accepted: accepted as i32,
-            rejected: rejected as i32,
             callback_url: request.callback_url.as_deref(),
             name: job_name,
+            whole: job_name.is_some(),
         };
-        let batch_id = db::batches::insert_batch(&mut tx, &batch).await?;
-        let items = self.enqueue(&mut tx, company, caller, Some(batch_id), reserved).await?;
-        tx.commit().await?;
-        crate::metrics::submitted(company.0, accepted);
-        self.relay.wake();
-        let batch = BatchHandle { company_id: company.0, batch_id };
-        tracing::info!(import = %batch, accepted, rejected, "import accepted");
-        Ok(BatchAccepted { batch: Some(batch), items })
+        self.write_batch(caller, company, imports, writing).await
     }
 
     /// One result per item, in order: its source, its folder, and its name against the earlier
@@ -219,16 +179,4 @@ impl Copier {
             })
             .collect())
     }
-}
-
-const NOT_TAKEN: &str = "not imported: another URL of this job was refused";
-
-/// The answer for a valid item of an IPS job that was not taken because another item was refused.
-fn not_taken() -> Fault {
-    Fault::invalid_parameter(NOT_TAKEN)
-}
-
-/// Whether `fault` only says its item was not taken with the rest of its job.
-pub fn is_not_taken(fault: &Fault) -> bool {
-    fault.reason == NOT_TAKEN
 }

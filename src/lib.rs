@@ -13,6 +13,7 @@ pub mod copy;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod folder;
 pub mod http;
 pub mod import;
 pub mod login_throttle;

@@ -10,7 +10,10 @@ use serde::Deserialize;
 use crate::{
     auth::{self, Caller},
     copy::{Copier, CopyAccepted, CopyTarget, reserve},
-    db::{self, batches::NewBatch},
+    db::{
+        self,
+        batches::{NewBatch, NewJob},
+    },
     domain::{BatchHandle, CompanyHandle, Fault, JobKind, role::Access},
     error::Result,
 };
@@ -42,44 +45,105 @@ pub struct BatchAccepted {
     pub items: Vec<Result<CopyAccepted, Fault>>,
 }
 
+/// How a batch's checked items are written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Writing<'a> {
+    pub kind: JobKind,
+    pub callback_url: Option<&'a str>,
+    /// The IPS jobName of an import that came as an IPS job.
+    pub name: Option<&'a str>,
+    /// Taken whole or not at all: with one item refused, nothing is written and every valid
+    /// item is answered with [`not_taken`].
+    pub whole: bool,
+}
+
+const NOT_TAKEN: &str = "not taken: another item of this job was refused";
+
+/// The answer for a valid item of a job taken whole that another item's refusal held back.
+fn not_taken() -> Fault {
+    Fault::invalid_parameter(NOT_TAKEN)
+}
+
+/// Every item's refusal; a valid one's is [`not_taken`].
+fn held_back<T, U>(items: Vec<Result<T, Fault>>) -> Vec<Result<U, Fault>> {
+    items.into_iter().map(|item| item.and_then(|_| Err(not_taken()))).collect()
+}
+
+/// Whether `fault` only says its item was held back with the rest of its job.
+pub fn is_not_taken(fault: &Fault) -> bool {
+    fault.reason == NOT_TAKEN
+}
+
 impl Copier {
-    /// Validates every item, writes the valid ones in bulk and enqueues them.
-    pub async fn submit_batch(&self, caller: &Caller, request: &BatchRequest) -> Result<BatchAccepted> {
-        if request.company_handle.is_empty() {
+    /// The company of a batch request of `len` items (`what` they are), once the caller may
+    /// write there and the company's submit rate allows them.
+    pub(crate) async fn admit(
+        &self,
+        caller: &Caller,
+        company_handle: &str,
+        len: usize,
+        what: &str,
+    ) -> Result<CompanyHandle> {
+        if company_handle.is_empty() {
             return Err(Fault::missing_parameter("companyHandle").into());
         }
-        if request.items.is_empty() {
+        if len == 0 {
             return Err(Fault::missing_parameter("items").into());
         }
-        if request.items.len() > MAX_ITEMS {
+        if len > MAX_ITEMS {
             return Err(Fault::invalid_parameter(format!(
-                "items holds {} copies; a batch takes at most {MAX_ITEMS}",
-                request.items.len()
+                "items holds {len} {what}; at most {MAX_ITEMS} are taken"
             ))
             .into());
         }
-        let company = CompanyHandle::parse(&request.company_handle)?;
+        let company = CompanyHandle::parse(company_handle)?;
         auth::authorize(&self.pool, caller, company, Access::Write).await?;
-        self.take_allowance(company, request.items.len())?;
+        self.take_allowance(company, len)?;
+        Ok(company)
+    }
 
+    /// Validates every item, writes the valid ones in bulk and enqueues them.
+    pub async fn submit_batch(&self, caller: &Caller, request: &BatchRequest) -> Result<BatchAccepted> {
+        let company = self.admit(caller, &request.company_handle, request.items.len(), "copies").await?;
         let copies = self.check(company, &request.items, request.callback_url.as_deref()).await?;
-        if copies.iter().all(Result::is_err) {
-            // Every item was refused: no batch, nothing written.
-            let items = copies.into_iter().filter_map(Result::err).map(Err).collect();
-            return Ok(BatchAccepted { batch: None, items });
+        let writing = Writing {
+            kind: JobKind::Copy,
+            callback_url: request.callback_url.as_deref(),
+            name: None,
+            whole: false,
+        };
+        self.write_batch(caller, company, copies, writing).await
+    }
+
+    /// Writes the checked `jobs` as one batch in one transaction: their assets, the batch row,
+    /// the jobs and their outbox rows; the answer for every item, in order. With every item
+    /// refused (or, taken whole, any), nothing is written.
+    pub(crate) async fn write_batch(
+        &self,
+        caller: &Caller,
+        company: CompanyHandle,
+        jobs: Vec<Result<NewJob, Fault>>,
+        writing: Writing<'_>,
+    ) -> Result<BatchAccepted> {
+        if jobs.iter().all(Result::is_err) || (writing.whole && jobs.iter().any(Result::is_err)) {
+            return Ok(BatchAccepted { batch: None, items: held_back(jobs) });
         }
         let mut tx = self.pool.begin().await?;
-        let reserved = reserve(&mut tx, company, caller, copies).await?;
+        let reserved = reserve(&mut tx, company, caller, jobs).await?;
+        if writing.whole && reserved.iter().any(Result::is_err) {
+            // The transaction rolls back when dropped: the names reserved are free again.
+            return Ok(BatchAccepted { batch: None, items: held_back(reserved) });
+        }
         let accepted = reserved.iter().filter(|r| r.is_ok()).count();
         let rejected = reserved.len() - accepted;
         let batch = NewBatch {
-            kind: JobKind::Copy,
+            kind: writing.kind,
             company_id: company.0,
             created_by: caller.user_id,
             accepted: accepted as i32,
             rejected: rejected as i32,
-            callback_url: request.callback_url.as_deref(),
-            name: None,
+            callback_url: writing.callback_url,
+            name: writing.name,
         };
         let batch_id = db::batches::insert_batch(&mut tx, &batch).await?;
         let items = self.enqueue(&mut tx, company, caller, Some(batch_id), reserved).await?;
@@ -87,7 +151,7 @@ impl Copier {
         crate::metrics::submitted(company.0, accepted);
         self.relay.wake();
         let batch = BatchHandle { company_id: company.0, batch_id };
-        tracing::info!(batch = %batch, accepted, rejected, "batch accepted");
+        tracing::info!(batch = %batch, kind = %writing.kind, accepted, rejected, "batch accepted");
         Ok(BatchAccepted { batch: Some(batch), items })
     }
 }

@@ -1,6 +1,8 @@
 //! `ipscopy upload`: brings files and directories of images in through `POST /v1/assets`, a few
 //! at a time, with a progress bar of files and bytes. Each file's asset is named after its file
-//! stem, so a re-run finds every name already taken and uploads nothing twice.
+//! stem, so a re-run finds every name already taken and uploads nothing twice. With
+//! `--subfolders`, a file found under a directory goes in the folder its sub-directory maps to,
+//! made through `POST /v1/folders` first.
 
 use std::{
     collections::HashMap,
@@ -33,6 +35,10 @@ pub struct UploadArgs {
     folder: String,
     #[command(flatten)]
     api: super::ApiLogin,
+    /// Put each file found under a directory in the folder of its sub-directory (`--folder`
+    /// plus the path below the directory named), making the folders that are missing.
+    #[arg(long)]
+    subfolders: bool,
     /// Replace the master of an asset that already has the name, instead of skipping the file.
     #[arg(long)]
     overwrite: bool,
@@ -44,11 +50,12 @@ pub struct UploadArgs {
     paths: Vec<PathBuf>,
 }
 
-/// A file to send, under the asset name it gets.
+/// A file to send, under the asset name it gets, into its folder.
 struct Upload {
     path: PathBuf,
     name: String,
     len: u64,
+    folder: String,
 }
 
 /// What became of one file.
@@ -62,7 +69,10 @@ enum Outcome {
 /// Uploads every file; prints `handle<TAB>path` per upload on stdout and a summary on stderr;
 /// fails when any file was refused.
 pub async fn run(args: UploadArgs) -> anyhow::Result<()> {
-    let (files, mut refused) = collect(&args.paths)?;
+    let base = if args.folder.ends_with('/') { args.folder.clone() } else { format!("{}/", args.folder) };
+    let (files, mut refused) = collect(&args.paths, args.subfolders.then_some(base.as_str()))?;
+    let http = reqwest::Client::new();
+    make_folders(&args, &http, &base, &files).await?;
     let total: u64 = files.iter().map(|f| f.len).sum();
     let bar = ProgressBar::new(total);
     bar.set_style(
@@ -72,7 +82,6 @@ pub async fn run(args: UploadArgs) -> anyhow::Result<()> {
     let count = files.len();
     let named = count + refused.len();
     bar.set_message(format!("files 0/{count}"));
-    let http = reqwest::Client::new();
     let mut outcomes = futures::stream::iter(files.iter().map(|file| send(&args, &http, file, &bar)))
         .buffer_unordered(usize::from(args.jobs));
     let (mut uploaded, mut present, mut done) = (0, 0, 0);
@@ -99,22 +108,37 @@ pub async fn run(args: UploadArgs) -> anyhow::Result<()> {
     if refused.is_empty() { Ok(()) } else { bail!("{} files were refused", refused.len()) }
 }
 
-/// The files under `paths`, each named after its stem; a second file with a stem already taken
-/// in this run is refused here rather than mistaken for one already uploaded.
-fn collect(paths: &[PathBuf]) -> anyhow::Result<(Vec<Upload>, Vec<String>)> {
-    let mut found = Vec::new();
+/// The files under `paths`, each named after its stem, with its folder: `base` plus its
+/// sub-directory below the directory named when `base` is given, else `--folder`. A second file
+/// with a stem already taken in this run is refused here rather than mistaken for one already
+/// uploaded.
+fn collect(paths: &[PathBuf], base: Option<&str>) -> anyhow::Result<(Vec<Upload>, Vec<String>)> {
+    // Each file with the directory named on the command line that it was found under.
+    let mut found: Vec<(PathBuf, Option<&Path>)> = Vec::new();
     for path in paths {
         let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
         if meta.is_dir() {
-            walk(path, &mut found)?;
+            let mut under = Vec::new();
+            walk(path, &mut under)?;
+            found.extend(under.into_iter().map(|file| (file, Some(path.as_path()))));
         } else {
-            found.push(path.clone());
+            found.push((path.clone(), None));
         }
     }
     found.sort();
     let mut names: HashMap<String, PathBuf> = HashMap::new();
     let (mut files, mut refused) = (Vec::new(), Vec::new());
-    for path in found {
+    for (path, top) in found {
+        let folder = match (base, top) {
+            (Some(base), Some(top)) => match subfolder(base, top, &path) {
+                Some(folder) => folder,
+                None => {
+                    refused.push(format!("{}: its directory's name is not UTF-8", path.display()));
+                    continue;
+                }
+            },
+            _ => String::new(),
+        };
         let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(str::to_string) else {
             refused.push(format!("{}: the file name is not UTF-8", path.display()));
             continue;
@@ -129,9 +153,62 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<(Vec<Upload>, Vec<String>)> {
         }
         let len = std::fs::metadata(&path).with_context(|| format!("reading {}", path.display()))?.len();
         names.insert(name.clone(), path.clone());
-        files.push(Upload { path, name, len });
+        files.push(Upload { path, name, len, folder });
     }
     Ok((files, refused))
+}
+
+/// The folder handle of `file` found under directory `top`: `base` and the directories between.
+fn subfolder(base: &str, top: &Path, file: &Path) -> Option<String> {
+    let mut folder = base.to_string();
+    let between = file.parent()?.strip_prefix(top).ok()?;
+    for part in between.components() {
+        folder.push_str(part.as_os_str().to_str()?);
+        folder.push('/');
+    }
+    Some(folder)
+}
+
+/// Makes every folder the files go in that is below `base`, parents first; one that exists is
+/// fine, any other refusal ends the run before a file is sent.
+async fn make_folders(
+    args: &UploadArgs,
+    http: &reqwest::Client,
+    base: &str,
+    files: &[Upload],
+) -> anyhow::Result<()> {
+    let mut folders = std::collections::BTreeSet::new();
+    for file in files {
+        let below = file.folder.strip_prefix(base).unwrap_or_default();
+        let mut at = base.to_string();
+        for part in below.split_terminator('/') {
+            at.push_str(part);
+            at.push('/');
+            folders.insert(at.clone());
+        }
+    }
+    // Sorted, each parent comes before its children.
+    for folder in folders {
+        let body = serde_json::json!({ "companyHandle": args.company, "folderHandle": folder });
+        let response = http
+            .post(format!("{}/v1/folders", args.api.url))
+            .basic_auth(&args.api.user, Some(args.api.password.expose_secret()))
+            .json(&body)
+            .send()
+            .await
+            .with_context(|| format!("making folder {folder}"))?;
+        let status = response.status().as_u16();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        let exists = status == 409 && answer["reason"].as_str().is_some_and(|r| r.contains("already exists"));
+        if status != 201 && !exists {
+            bail!(
+                "folder {folder} could not be made: HTTP {status}: {} {}",
+                answer["code"],
+                answer["reason"]
+            );
+        }
+    }
+    Ok(())
 }
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
@@ -185,7 +262,10 @@ async fn try_send(
         .post(format!("{}/v1/assets", args.api.url))
         .query(&[
             ("companyHandle", args.company.as_str()),
-            ("folderHandle", args.folder.as_str()),
+            (
+                "folderHandle",
+                if file.folder.is_empty() { args.folder.as_str() } else { file.folder.as_str() },
+            ),
             ("name", file.name.as_str()),
             ("overwrite", if args.overwrite { "true" } else { "false" }),
         ])

@@ -122,19 +122,22 @@ impl fmt::Display for AssetRef {
     }
 }
 
+/// The company and id of a job-shaped handle `j|<company>||<kind>-<id>|<id>`.
+fn job_shaped(text: &str, kind: &str) -> Option<(i64, i64)> {
+    match text.split('|').collect::<Vec<_>>().as_slice() {
+        ["j", company, "", name, n] => {
+            let (company, n) = (id(Some(company))?, id(Some(n))?);
+            (*name == format!("{kind}-{n}")).then_some((company, n))
+        }
+        _ => None,
+    }
+}
+
 impl JobHandle {
     pub fn parse(text: &str) -> Result<Self, Fault> {
-        let parts: Vec<&str> = text.split('|').collect();
-        let parsed = match parts.as_slice() {
-            ["j", company, "", name, n] => match (id(Some(company)), id(Some(n))) {
-                (Some(company_id), Some(job_id)) if *name == format!("copyImage-{job_id}") => {
-                    Some(Self { company_id, job_id })
-                }
-                _ => None,
-            },
-            _ => None,
-        };
-        parsed.ok_or_else(|| malformed("jobHandle", text))
+        job_shaped(text, "copyImage")
+            .map(|(company_id, job_id)| Self { company_id, job_id })
+            .ok_or_else(|| malformed("jobHandle", text))
     }
 }
 
@@ -154,17 +157,9 @@ pub struct ImportJobHandle {
 
 impl ImportJobHandle {
     pub fn parse(text: &str) -> Result<Self, Fault> {
-        let parts: Vec<&str> = text.split('|').collect();
-        let parsed = match parts.as_slice() {
-            ["j", company, "", name, n] => match (id(Some(company)), id(Some(n))) {
-                (Some(company_id), Some(batch_id)) if *name == format!("UrlUpload-{batch_id}") => {
-                    Some(Self { company_id, batch_id })
-                }
-                _ => None,
-            },
-            _ => None,
-        };
-        parsed.ok_or_else(|| malformed("jobHandle", text))
+        job_shaped(text, "UrlUpload")
+            .map(|(company_id, batch_id)| Self { company_id, batch_id })
+            .ok_or_else(|| malformed("jobHandle", text))
     }
 }
 

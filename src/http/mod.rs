@@ -5,6 +5,7 @@ mod assets;
 mod auth;
 mod batches;
 mod copies;
+mod folders;
 mod idempotency;
 mod imports;
 mod jobs;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(jobs::router())
         .merge(batches::router())
         .merge(imports::router())
+        .merge(folders::router())
         .merge(assets::router())
         .merge(webhooks::router())
         .merge(operators::router(&state))

@@ -10,7 +10,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{assets, batches, copies, imports, jobs, uploads, webhooks};
+use super::{assets, batches, copies, folders, imports, jobs, uploads, webhooks};
 
 /// The whole JSON API.
 #[derive(OpenApi)]
@@ -19,6 +19,7 @@ use super::{assets, batches, copies, imports, jobs, uploads, webhooks};
     paths(
         copies::submit, copies::submit_batch, jobs::get_job, jobs::cancel_job, batches::get_batch,
         assets::get_asset, assets::get_content, uploads::upload, imports::submit_import, imports::get_import,
+        folders::create,
         webhooks::endpoints::create, webhooks::endpoints::list, webhooks::endpoints::callback,
         webhooks::endpoints::get_one, webhooks::endpoints::update, webhooks::endpoints::delete,
         webhooks::endpoints::disable, webhooks::endpoints::enable, webhooks::secrets::secret,

@@ -86,13 +86,7 @@ impl Storage {
     /// Reads the whole object under `key`.
     pub async fn get(&self, key: &str) -> Result<Bytes, StorageError> {
         let _timer = crate::metrics::s3_timer("get");
-        let output =
-            self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(|e| {
-                match e.as_service_error() {
-                    Some(GetObjectError::NoSuchKey(_)) => StorageError::NotFound(key.to_string()),
-                    _ => unavailable(e),
-                }
-            })?;
+        let output = self.get_object(key).await?;
         let data = output.body.collect().await.map_err(|e| StorageError::Unavailable(e.to_string()))?;
         Ok(data.into_bytes())
     }
@@ -101,19 +95,25 @@ impl Storage {
     /// bytes.
     pub async fn get_stream(&self, key: &str) -> Result<(Option<u64>, ByteChunks), StorageError> {
         let _timer = crate::metrics::s3_timer("get");
-        let output =
-            self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(|e| {
-                match e.as_service_error() {
-                    Some(GetObjectError::NoSuchKey(_)) => StorageError::NotFound(key.to_string()),
-                    _ => unavailable(e),
-                }
-            })?;
+        let output = self.get_object(key).await?;
         let len = output.content_length().and_then(|n| u64::try_from(n).ok());
         let chunks = futures::stream::unfold(output.body, |mut body| async move {
             let chunk = body.next().await?;
             Some((chunk.map_err(|e| e.to_string()), body))
         });
         Ok((len, Box::pin(chunks)))
+    }
+
+    async fn get_object(
+        &self,
+        key: &str,
+    ) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, StorageError> {
+        self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(|e| {
+            match e.as_service_error() {
+                Some(GetObjectError::NoSuchKey(_)) => StorageError::NotFound(key.to_string()),
+                _ => unavailable(e),
+            }
+        })
     }
 
     /// The same store and credentials, another bucket.

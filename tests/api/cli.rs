@@ -51,9 +51,14 @@ async fn submit_pushes_a_csv_reports_refusals_and_a_rerun_creates_nothing_new() 
 
 /// Runs `ipscopy upload` of `dir` into the test folder: (success, stdout, stderr).
 async fn upload_dir(app: &TestApp, dir: &std::path::Path) -> (bool, String, String) {
+    upload_dir_with(app, dir, &[]).await
+}
+
+async fn upload_dir_with(app: &TestApp, dir: &std::path::Path, flags: &[&str]) -> (bool, String, String) {
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_ipscopy"))
         .args(["upload", "--company", &app.company.to_string(), "--folder", &app.folder.to_string()])
         .args(["--url", &app.base, "--user", &app.email])
+        .args(flags)
         .env("IPSCOPY_PASSWORD", PASSWORD)
         .arg(dir)
         .output()

@@ -201,6 +201,36 @@ fn probes(
             expected: (404, 30001),
             pick: whole,
         },
+        Probe {
+            route: ("post", "/v1/folders".into()),
+            foreign: (
+                "/v1/folders".into(),
+                Some(
+                    json!({"companyHandle": &acme_company, "folderHandle": format!("{}stolen/", acme.folder)}),
+                ),
+            ),
+            missing: (
+                "/v1/folders".into(),
+                Some(
+                    json!({"companyHandle": missing_company, "folderHandle": format!("{}stolen/", acme.folder)}),
+                ),
+            ),
+            expected: (403, 20000),
+            pick: whole,
+        },
+        Probe {
+            route: ("post", "/v1/folders".into()),
+            foreign: (
+                "/v1/folders".into(),
+                Some(json!({"companyHandle": globex, "folderHandle": format!("{}stolen/", acme.folder)})),
+            ),
+            missing: (
+                "/v1/folders".into(),
+                Some(json!({"companyHandle": globex, "folderHandle": "Acme/nowhere/stolen/"})),
+            ),
+            expected: (404, 30001),
+            pick: whole,
+        },
         // Uploads are refused before their body is read: the probes send none.
         Probe {
             route: ("post", "/v1/assets".into()),

@@ -37,21 +37,26 @@ fn progress_bar(len: usize, message: &'static str) -> anyhow::Result<ProgressBar
     Ok(bar)
 }
 
-/// Runs the copies and prints the figures.
+/// The image the copies are made from: `--source-file`, or a generated PNG.
+pub async fn source_bytes(args: &BenchArgs) -> anyhow::Result<Vec<u8>> {
+    match &args.source_file {
+        Some(path) => tokio::fs::read(path).await.with_context(|| format!("reading {}", path.display())),
+        None => source_png(args.source_size),
+    }
+}
+
+/// Runs the copies and prints the figures; returns the completed copies per second.
 pub async fn run(
     args: &BenchArgs,
     pool: &PgPool,
     api: &Api,
     company: CompanyHandle,
     endpoints: &Endpoints,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<f64> {
     let folder = admin::add_folder(pool, company, "/bench").await?;
     let store_shutdown = CancellationToken::new();
     let (storage, _) = open_storage(&args.s3, store_shutdown.clone()).await?;
-    let bytes = match &args.source_file {
-        Some(path) => tokio::fs::read(path).await.with_context(|| format!("reading {}", path.display()))?,
-        None => source_png(args.source_size)?,
-    };
+    let bytes = source_bytes(args).await?;
     let source = admin::add_image(pool, &storage, company, &folder, "source", bytes).await;
     store_shutdown.cancel();
     let source = source?;
@@ -123,7 +128,8 @@ pub async fn run(
     println!("copies accepted    {accepted}");
     println!("copies failed      {failed}");
     println!("accepted/s         {:.0}", accepted as f64 / submit_elapsed.as_secs_f64());
-    println!("completed/s        {:.0}", accepted as f64 / total_secs.unwrap_or(f64::NAN));
+    let completed_per_sec = accepted as f64 / total_secs.unwrap_or(f64::NAN);
+    println!("completed/s        {completed_per_sec:.0}");
     println!(
         "submit→done ms     p50 {:.0}  p95 {:.0}  p99 {:.0}",
         report::percentile(&latencies, 50.0),
@@ -131,7 +137,7 @@ pub async fn run(
         report::percentile(&latencies, 99.0)
     );
     if endpoints.is_empty() {
-        return Ok(());
+        return Ok(completed_per_sec);
     }
 
     let finished: HashMap<i64, _> = db::bench::succeeded_at(pool, company.0).await?.into_iter().collect();
@@ -145,7 +151,7 @@ pub async fn run(
             println!("{}", report::summarise(&logs, &finished).line(group, "finish→receipt"));
         }
     }
-    Ok(())
+    Ok(completed_per_sec)
 }
 
 #[cfg(test)]

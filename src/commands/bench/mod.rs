@@ -6,6 +6,7 @@
 
 mod backlog;
 mod copies;
+mod imports;
 mod receiver;
 mod report;
 mod uploads;
@@ -67,6 +68,11 @@ pub struct BenchArgs {
     /// without a new one before the missing ones are reported.
     #[arg(long, default_value_t = 60.0)]
     webhook_wait_secs: f64,
+    /// Before the copies: import the same image `--copies` times through `POST /v1/imports`
+    /// from a loopback HTTP server in this process (the server must allow 127.0.0.1 in
+    /// `IPSCOPY_IMPORT_ALLOWED_NETWORKS`), then compare the import rate with the copy rate.
+    #[arg(long)]
+    imports: bool,
     /// Instead of copies: queue this many deliveries of a synthetic copy.succeeded message to
     /// one receiver directly in PostgreSQL, and time how fast the server's sender drains them.
     #[arg(long)]
@@ -210,9 +216,26 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             let stall = Duration::from_secs_f64(args.webhook_wait_secs.max(0.0));
             backlog::run(&pool, company, handle.0, receiver, count, &tag, stall).await
         }
-        _ => copies::run(&args, &pool, &api, company, &endpoints).await,
+        _ if args.imports => compare_imports(&args, &pool, &api, company, &tag, &shutdown).await,
+        _ => copies::run(&args, &pool, &api, company, &endpoints).await.map(|_| ()),
     };
     let unsubscribed = endpoints.unsubscribe(&api).await;
     shutdown.cancel();
     result.and(unsubscribed)
+}
+
+/// Imports the copies' image as often as it is then copied, and prints the two rates' ratio.
+async fn compare_imports(
+    args: &BenchArgs,
+    pool: &sqlx::PgPool,
+    api: &Api,
+    company: CompanyHandle,
+    tag: &str,
+    shutdown: &tokio_util::sync::CancellationToken,
+) -> anyhow::Result<()> {
+    let bytes = copies::source_bytes(args).await?;
+    let imported = imports::run(args, pool, api, tag, bytes, shutdown).await?;
+    let copied = copies::run(args, pool, api, company, &Endpoints::default()).await?;
+    println!("imports/copies     {:.2} (completed/s ratio, {:?} copies)", imported / copied, args.modifier);
+    Ok(())
 }

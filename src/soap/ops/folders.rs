@@ -96,39 +96,9 @@ pub async fn get_folder_tree(call: &Call<'_>) -> Result<Node> {
 
 pub async fn create_folder(call: &Call<'_>) -> Result<Node> {
     let company = call.company().await?;
-    let text = call.required("folderPath")?;
-    let path = folder_path(&company, text)?;
-    let company_handle = CompanyHandle(company.company_id);
-    let trimmed = path.as_str().trim_end_matches('/');
-    let Some((parent, leaf)) = trimmed.rsplit_once('/') else {
-        return Err(Fault::conflict(format!("folder {path} is the company root and already exists")).into());
-    };
-    names::validate("folderPath", leaf)?;
-    let pool = &call.state.pool;
-    let parent = format!("{parent}/");
-    if db::folders::find(pool, company.company_id, &parent).await?.is_none() {
-        return Err(Fault::not_found(format!(
-            "parent folder {parent} does not exist in company {company_handle}"
-        ))
-        .into());
-    }
-    name_free_of_assets(call, &company, leaf).await?;
-    if db::folders::insert(pool, company.company_id, path.as_str()).await?.is_none() {
-        return Err(Fault::conflict(format!("folder {path} already exists")).into());
-    }
+    let path = folder_path(&company, call.required("folderPath")?)?;
+    crate::folder::create(&call.state.pool, &company, &path).await?;
     Ok(Node::new("createFolderReturn").child(Node::leaf("folderHandle", path)))
-}
-
-/// IPS keeps folder and asset names apart, company-wide: 30000 if an asset has `name`.
-async fn name_free_of_assets(call: &Call<'_>, company: &CompanyRow, name: &str) -> Result<()> {
-    if db::search::names_in_use(&call.state.pool, company.company_id, &[name.to_string()]).await?.is_empty() {
-        return Ok(());
-    }
-    Err(Fault::conflict(format!(
-        "name {name:?} is already used by an asset of company {}",
-        CompanyHandle(company.company_id)
-    ))
-    .into())
 }
 
 /// The company's folder named by `field`, which may not be its root.
@@ -169,7 +139,7 @@ pub async fn rename_folder(call: &Call<'_>) -> Result<Node> {
     let from = movable_folder(call, &company, "folderHandle").await?;
     let name = call.required("folderName")?;
     names::validate("folderName", name)?;
-    name_free_of_assets(call, &company, name).await?;
+    crate::folder::name_free_of_assets(&call.state.pool, &company, name).await?;
     let parent = parent_of(from.as_str()).unwrap_or_default();
     if from.as_str() == format!("{parent}{name}/") {
         return Ok(Node::new("renameFolderReturn").child(Node::leaf("folderHandle", from)));

@@ -4,9 +4,10 @@
 
 use super::{Call, folder_path};
 use crate::{
+    batch,
     domain::{CompanyHandle, Fault, ImportJobHandle},
     error::Result,
-    import::{self, ImportItem, ImportRequest},
+    import::{ImportItem, ImportRequest},
     soap::{schema::complex, xml::Element, xml::Node},
 };
 
@@ -64,7 +65,7 @@ pub async fn submit_job(call: &Call<'_>) -> Result<Node> {
     let accepted = call.state.copier.submit_import(call.caller, &request, Some(&job_name)).await?;
     // An IPS job takes its URLs whole: the first refused one is the job's fault.
     let refusal = accepted.items.iter().enumerate().find_map(|(i, item)| match item {
-        Err(fault) if !import::is_not_taken(fault) => Some((i, fault)),
+        Err(fault) if !batch::is_not_taken(fault) => Some((i, fault)),
         _ => None,
     });
     if let Some((at, refused)) = refusal {
