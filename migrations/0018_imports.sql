@@ -13,3 +13,27 @@ alter table batches add column kind text not null default 'copy' check (kind in 
 -- The IPS jobName of an import submitted as a SOAP uploadUrlsJob; getActiveJobs and
 -- getJobLogDetails find the import by it (originalName).
 alter table batches add column name text;
+
+-- Jobs of the IPS UploadFile servlet: files POSTed under one jobName, over one or more requests,
+-- until one says endJob. Each file is stored as it arrives (the upload use case); its outcome
+-- is a row here, shown by getActiveJobs and getJobLogDetails as the job's files.
+create table upload_jobs (
+    upload_job_id bigserial primary key,
+    company_id    bigint not null references companies,
+    created_by    bigint references users,
+    name          text not null,
+    created_at    timestamptz not null default now(),
+    ended_at      timestamptz
+);
+create index upload_jobs_open on upload_jobs (company_id) where ended_at is null;
+create table upload_files (
+    file_id       bigserial primary key,
+    upload_job_id bigint not null references upload_jobs,
+    file_name     text not null,
+    -- The asset the file became; null when it was refused.
+    asset_id      bigint references assets,
+    error_code    integer,
+    error_reason  text,
+    created_at    timestamptz not null default now()
+);
+create index upload_files_job on upload_files (upload_job_id);

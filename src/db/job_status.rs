@@ -231,3 +231,130 @@ pub async fn finished_imports(db: impl PgExecutor<'_>, q: &FinishedQuery) -> sql
     .fetch_all(db)
     .await
 }
+
+/// A job of the UploadFile servlet: its name, submitter and its files by outcome.
+#[derive(Debug, Clone)]
+pub struct UploadStatus {
+    pub upload_job_id: i64,
+    pub company_id: i64,
+    pub name: String,
+    pub submit_user: Option<String>,
+    pub total: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub created_at: DateTime<Utc>,
+    /// When a request ended it, or it timed out after 30 idle minutes; `None` while it is open.
+    pub finished_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The columns of an [`UploadStatus`]; `upload_jobs b` with its submitter `u` and files' figures `c`.
+macro_rules! upload_status {
+    ($where:literal, $($arg:expr),+) => {
+        sqlx::query_as!(
+            UploadStatus,
+            r#"select b.upload_job_id, b.company_id, b.name, u.email as "submit_user?",
+                      c.total as "total!", c.succeeded as "succeeded!", c.total - c.succeeded as "failed!",
+                      b.created_at,
+                      coalesce(b.ended_at, case when greatest(b.created_at, c.last_file) < now() - interval '30 minutes'
+                                                then greatest(b.created_at, c.last_file) + interval '30 minutes' end)
+                          as "finished_at?",
+                      greatest(b.created_at, c.last_file, b.ended_at) as "updated_at!"
+               from upload_jobs b
+               left join users u on u.user_id = b.created_by
+               cross join lateral (
+                   select count(*) as total, count(f.asset_id) as succeeded, max(f.created_at) as last_file
+                   from upload_files f where f.upload_job_id = b.upload_job_id) c
+               where "# + $where,
+            $($arg),+
+        )
+    };
+}
+
+/// One servlet job of a company.
+pub async fn find_upload(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    upload_job_id: i64,
+) -> sqlx::Result<Option<UploadStatus>> {
+    upload_status!("b.company_id = $1 and b.upload_job_id = $2", company_id, upload_job_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// The company's open servlet jobs, oldest first, at most `limit`: not ended, and not idle for
+/// 30 minutes (IPS times those out, and so do we).
+pub async fn active_uploads(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<UploadStatus>> {
+    upload_status!(
+        "b.company_id = $1 and b.ended_at is null order by b.upload_job_id limit $2",
+        company_id,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The company's servlet jobs named `name`, newest first.
+pub async fn uploads_by_name(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    name: &str,
+) -> sqlx::Result<Vec<UploadStatus>> {
+    upload_status!(
+        "b.company_id = $1 and b.name = $2 order by b.upload_job_id desc limit 100",
+        company_id,
+        name
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The ended servlet jobs of a [`FinishedQuery`], in its order.
+pub async fn finished_uploads(db: impl PgExecutor<'_>, q: &FinishedQuery) -> sqlx::Result<Vec<UploadStatus>> {
+    upload_status!(
+        "b.company_id = $1 and b.ended_at is not null
+           and ($2::bigint is null or b.created_by = $2)
+           and ($3::timestamptz is null or b.ended_at >= $3)
+           and ($4::timestamptz is null or b.ended_at <= $4)
+         order by case when $6 then (case when $5 then b.created_at else b.ended_at end) end desc,
+                  case when not $6 then (case when $5 then b.created_at else b.ended_at end) end,
+                  b.upload_job_id
+         limit $7",
+        q.company_id,
+        q.user_id,
+        q.from,
+        q.to,
+        q.by_start,
+        q.descending,
+        q.limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// One file of a servlet job: the asset it became, or why it was refused.
+#[derive(Debug, Clone)]
+pub struct UploadFileRow {
+    pub file_name: String,
+    pub asset_id: Option<i64>,
+    pub asset_name: Option<String>,
+    pub error_code: Option<i32>,
+    pub error_reason: Option<String>,
+}
+
+/// The files of servlet job `upload_job_id`, in the order they came.
+pub async fn upload_files(db: impl PgExecutor<'_>, upload_job_id: i64) -> sqlx::Result<Vec<UploadFileRow>> {
+    sqlx::query_as!(
+        UploadFileRow,
+        r#"select f.file_name, f.asset_id, a.name as "asset_name?", f.error_code, f.error_reason
+           from upload_files f left join assets a on a.asset_id = f.asset_id
+           where f.upload_job_id = $1 order by f.file_id"#,
+        upload_job_id
+    )
+    .fetch_all(db)
+    .await
+}

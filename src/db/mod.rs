@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod outbox;
 pub mod search;
 mod types;
+pub mod upload_jobs;
 pub mod users;
 pub mod webhooks;
 pub mod workers;

@@ -169,6 +169,28 @@ impl fmt::Display for ImportJobHandle {
     }
 }
 
+/// `j|<companyId>||uploadFileServlet-<id>|<id>`: a job of the UploadFile servlet, the shape IPS
+/// gives those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadJobHandle {
+    pub company_id: i64,
+    pub upload_job_id: i64,
+}
+
+impl UploadJobHandle {
+    pub fn parse(text: &str) -> Result<Self, Fault> {
+        job_shaped(text, "uploadFileServlet")
+            .map(|(company_id, upload_job_id)| Self { company_id, upload_job_id })
+            .ok_or_else(|| malformed("jobHandle", text))
+    }
+}
+
+impl fmt::Display for UploadJobHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "j|{}||uploadFileServlet-{}|{}", self.company_id, self.upload_job_id, self.upload_job_id)
+    }
+}
+
 /// `b|<companyId>|<batchId>`: a batch of copies submitted together (our extension).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchHandle {
@@ -351,6 +373,8 @@ mod tests {
         assert_eq!(ImportJobHandle::parse("j|6||UrlUpload-9|9"), Ok(import));
         assert!(JobHandle::parse("j|6||UrlUpload-9|9").is_err(), "the two kinds never mix");
         assert!(ImportJobHandle::parse("j|6||copyImage-9|9").is_err());
+        let upload = UploadJobHandle { company_id: 6, upload_job_id: 3 };
+        assert_eq!(UploadJobHandle::parse(&upload.to_string()), Ok(upload));
     }
 
     #[test]

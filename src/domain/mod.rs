@@ -20,6 +20,7 @@ pub use failure::JobFailure;
 pub use fault::{Fault, FaultClass, FaultKind};
 pub use handles::{
     AssetHandle, AssetRef, BatchHandle, CompanyHandle, FolderPath, ImportJobHandle, JobHandle,
+    UploadJobHandle,
 };
 pub use job::{JobKind, JobState};
 pub use role::Role;

@@ -7,6 +7,7 @@ mod fault;
 mod fields;
 mod ops;
 pub mod schema;
+mod upload_file;
 mod wsdl;
 pub mod xml;
 
@@ -47,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/scene7/api/IpsApiService", post(api))
         .route("/scene7/webservice/{file}", get(wsdl::serve))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .merge(upload_file::router())
 }
 
 async fn service(

@@ -14,6 +14,7 @@ mod login;
 mod matrix;
 mod organize;
 mod protocol;
+mod upload_file;
 mod upload_urls;
 mod wsdl_diff;
 mod zeep;

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 
 use super::types::date;
 use crate::{
-    db::job_status::{ImportStatus, JobStatus},
-    domain::{AssetHandle, CompanyHandle, ImportJobHandle, JobHandle, JobKind, JobState},
+    db::job_status::{ImportStatus, JobStatus, UploadFileRow, UploadStatus},
+    domain::{AssetHandle, CompanyHandle, ImportJobHandle, JobHandle, JobKind, JobState, UploadJobHandle},
     soap::xml::Node,
 };
 
@@ -53,6 +53,8 @@ pub enum Items {
     One(Box<JobStatus>),
     /// The import's jobs, read when its details are asked for.
     Import(i64),
+    /// The servlet job's files, read when its details are asked for.
+    Upload(i64),
 }
 
 /// The IPS job type of a job of `kind`.
@@ -139,6 +141,36 @@ impl JobView {
     pub fn sort_key(&self, by_start: bool) -> (Option<DateTime<Utc>>, String) {
         let at = if by_start { Some(self.started.unwrap_or(self.created)) } else { self.finished };
         (at, self.handle.clone())
+    }
+
+    /// A job of the UploadFile servlet: open until a request ends it, its files stored as they came.
+    pub fn of_upload(upload: UploadStatus) -> Self {
+        let handle = UploadJobHandle { company_id: upload.company_id, upload_job_id: upload.upload_job_id };
+        let open = i64::from(upload.finished_at.is_none());
+        Self {
+            company_id: upload.company_id,
+            handle: handle.to_string(),
+            job_type: "UploadFile",
+            name: format!("uploadFileServlet-{}", upload.upload_job_id),
+            original_name: upload.name,
+            submit_user: upload.submit_user,
+            description: format!("UploadFile of {} files", upload.total),
+            created: upload.created_at,
+            started: Some(upload.created_at),
+            updated: upload.updated_at,
+            finished: upload.finished_at,
+            // An open job counts as one file still running: more may come.
+            files: Files {
+                total: upload.total + open,
+                queued: 0,
+                running: open,
+                succeeded: upload.succeeded,
+                failed: upload.failed,
+                retrying: false,
+            },
+            transfers: true,
+            items: Items::Upload(upload.upload_job_id),
+        }
     }
 
     pub fn is_active(&self) -> bool {
@@ -233,4 +265,31 @@ pub fn detail(job: &JobStatus) -> (&'static str, String, Node) {
         .child(Node::leaf("assetType", "Image"))
         .child(Node::leaf("assetHandle", asset));
     (log_type, job.target_name.clone(), node)
+}
+
+/// One servlet file's detail row, as [`detail`].
+pub fn upload_detail(company_id: i64, file: &UploadFileRow) -> (&'static str, String, Node) {
+    let name = file.asset_name.clone().unwrap_or_else(|| file.file_name.clone());
+    let (log_type, message) = match (file.asset_id, file.error_code, &file.error_reason) {
+        (Some(asset), _, _) => (
+            "Info",
+            format!("uploaded {} into {} ({name})", file.file_name, AssetHandle::new(company_id, asset)),
+        ),
+        (None, code, reason) => (
+            "Error",
+            format!(
+                "{}: {} ({})",
+                file.file_name,
+                reason.as_deref().unwrap_or_default(),
+                code.unwrap_or_default()
+            ),
+        ),
+    };
+    let node = Node::new("detail")
+        .child(Node::leaf("logMessage", message))
+        .child(Node::leaf("logType", log_type))
+        .child(Node::leaf("assetName", &name))
+        .child(Node::leaf("assetType", "Image"))
+        .opt("assetHandle", file.asset_id.map(|id| AssetHandle::new(company_id, id)));
+    (log_type, name, node)
 }

@@ -5,12 +5,12 @@
 
 use super::{
     Call,
-    job_view::{Items, JobView, detail},
+    job_view::{Items, JobView, detail, upload_detail},
     one_of,
 };
 use crate::{
     db,
-    domain::{Fault, ImportJobHandle, JobHandle, Role, role::Access},
+    domain::{Fault, ImportJobHandle, JobHandle, Role, UploadJobHandle, role::Access},
     error::Result,
     soap::xml::Node,
 };
@@ -28,7 +28,12 @@ async fn named_jobs(call: &Call<'_>, company_id: i64, active_only: bool) -> Resu
     let pool = &call.state.pool;
     let mut jobs = Vec::new();
     if let Some(text) = call.optional("jobHandle") {
-        if let Ok(import) = ImportJobHandle::parse(text) {
+        if let Ok(upload) = UploadJobHandle::parse(text) {
+            if upload.company_id == company_id {
+                let found = db::job_status::find_upload(pool, company_id, upload.upload_job_id).await?;
+                jobs.extend(found.map(JobView::of_upload));
+            }
+        } else if let Ok(import) = ImportJobHandle::parse(text) {
             if import.company_id == company_id {
                 let found = db::job_status::find_import(pool, company_id, import.batch_id).await?;
                 jobs.extend(found.map(JobView::of_import));
@@ -43,13 +48,17 @@ async fn named_jobs(call: &Call<'_>, company_id: i64, active_only: bool) -> Resu
     } else if let Some(name) = call.optional("originalName") {
         let copies = db::job_status::by_target_name(pool, company_id, name).await?;
         let imports = db::job_status::imports_by_name(pool, company_id, name).await?;
+        let uploads = db::job_status::uploads_by_name(pool, company_id, name).await?;
         jobs.extend(copies.into_iter().map(JobView::of_job));
         jobs.extend(imports.into_iter().map(JobView::of_import));
+        jobs.extend(uploads.into_iter().map(JobView::of_upload));
     } else if active_only {
         let copies = db::job_status::active(pool, company_id, MAX_ACTIVE).await?;
         let imports = db::job_status::active_imports(pool, company_id, MAX_ACTIVE).await?;
+        let uploads = db::job_status::active_uploads(pool, company_id, MAX_ACTIVE).await?;
         jobs.extend(copies.into_iter().map(JobView::of_job));
         jobs.extend(imports.into_iter().map(JobView::of_import));
+        jobs.extend(uploads.into_iter().map(JobView::of_upload));
     } else {
         return Err(Fault::missing_parameter("jobHandle or originalName").into());
     }
@@ -144,6 +153,10 @@ pub async fn get_job_log_details(call: &Call<'_>) -> Result<Node> {
             Items::Import(batch_id) => {
                 let items = db::job_status::import_items(&call.state.pool, *batch_id).await?;
                 items.iter().map(detail).collect()
+            }
+            Items::Upload(upload_job_id) => {
+                let files = db::job_status::upload_files(&call.state.pool, *upload_job_id).await?;
+                files.iter().map(|file| upload_detail(job.company_id, file)).collect()
             }
         };
         logs.push(job.job_log(end, Some(query.page(details))));

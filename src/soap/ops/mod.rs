@@ -11,6 +11,8 @@ mod trash;
 mod types;
 mod users;
 
+pub(super) use submit_job::{flag, upload_options};
+
 use super::schema::Scope;
 use crate::{
     auth::{self, Caller},

@@ -31,7 +31,8 @@ pub async fn submit_job(call: &Call<'_>) -> Result<Node> {
         .params
         .child("uploadUrlsJob")
         .ok_or_else(|| Fault::missing_parameter("uploadUrlsJob (the one job type this server runs)"))?;
-    check_options(job)?;
+    let served: Vec<&str> = complex("UploadUrlsJob").fields.iter().map(|f| f.name).collect();
+    check_options(job, "uploadUrlsJob", &served, false)?;
     let urls: Vec<&Element> =
         job.child("urlArray").map(|a| a.children_named("items").collect()).unwrap_or_default();
     if urls.is_empty() {
@@ -77,38 +78,56 @@ pub async fn submit_job(call: &Call<'_>) -> Result<Node> {
     Ok(Node::new("submitJobReturn").child(Node::leaf("jobHandle", handle)))
 }
 
-/// Refuses, by name, every element of the job this server does not implement, and the values
-/// of the implemented switches it cannot honour.
-fn check_options(job: &Element) -> Result<(), Fault> {
-    let served = complex("UploadUrlsJob").fields;
+/// Refuses, by name, every element of the job (`what`) outside `served`, and the values of the
+/// served switches this server cannot honour; `overwrite` is one unless `can_overwrite`.
+pub(in crate::soap) fn check_options(
+    job: &Element,
+    what: &str,
+    served: &[&str],
+    can_overwrite: bool,
+) -> Result<(), Fault> {
     for child in &job.children {
-        if !served.iter().any(|f| f.name == child.name) {
+        if !served.contains(&child.name.as_str()) {
             return Err(Fault::invalid_parameter(format!(
-                "uploadUrlsJob/{} is not supported by this server: {}",
+                "{what}/{} is not supported by this server: {}",
                 child.name,
                 why_not(&child.name)
             )));
         }
     }
-    let flag = |name: &str| job.child(name).map(|e| e.text.trim()).is_some_and(|t| t == "true" || t == "1");
-    if flag("overwrite") {
-        return Err(Fault::invalid_parameter(
-            "uploadUrlsJob/overwrite=true is not supported by this server: an import never replaces a master; \
-             replace one with POST /v1/assets?overwrite=true",
-        ));
-    }
-    if flag("createMask") {
+    if !can_overwrite && flag(job, "overwrite") {
         return Err(Fault::invalid_parameter(format!(
-            "uploadUrlsJob/createMask=true is not supported by this server: {}",
+            "{what}/overwrite=true is not supported by this server: an import never replaces a master; \
+             replace one with POST /v1/assets?overwrite=true"
+        )));
+    }
+    if flag(job, "createMask") {
+        return Err(Fault::invalid_parameter(format!(
+            "{what}/createMask=true is not supported by this server: {}",
             why_not("createMask")
         )));
     }
     let email = job.child("emailSetting").map(|e| e.text.trim()).unwrap_or_default();
     if !email.is_empty() && !email.eq_ignore_ascii_case("None") {
         return Err(Fault::invalid_parameter(format!(
-            "uploadUrlsJob/emailSetting {email:?} is not supported by this server: {}; send None",
+            "{what}/emailSetting {email:?} is not supported by this server: {}; send None",
             why_not("emailSetting")
         )));
     }
     Ok(())
+}
+
+/// Whether the switch `name` of `job` is on.
+pub(in crate::soap) fn flag(job: &Element, name: &str) -> bool {
+    job.child(name).map(|e| e.text.trim()).is_some_and(|t| t == "true" || t == "1")
+}
+
+/// Checks the `uploadParams` (an `UploadPostJob`) of an UploadFile servlet request.
+pub(in crate::soap) fn upload_options(job: &Element) -> Result<(), Fault> {
+    check_options(
+        job,
+        "uploadParams/uploadParams",
+        &["overwrite", "readyForPublish", "createMask", "emailSetting"],
+        true,
+    )
 }
