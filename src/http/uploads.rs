@@ -115,7 +115,9 @@ async fn upload(
                 let body = field.map_err(|e| e.body_text());
                 break state.uploader.upload(&caller, &upload, body).await?;
             }
-            let value = field.text().await.map_err(|e| Fault::invalid_parameter(e.body_text()))?;
+            let value = crate::server::form_text(field, &field_name).await?;
+            let value = String::from_utf8(value)
+                .map_err(|_| Fault::invalid_parameter(format!("form field {field_name} is not UTF-8")))?;
             query.set(&field_name, value)?;
         }
     } else {

@@ -29,7 +29,7 @@ use tower::ServiceExt;
 
 pub use error::{ApiError, FaultBody, fault_response, uniform_client_errors};
 
-use crate::config::HttpSettings;
+use crate::{config::HttpSettings, domain::Fault};
 
 /// How a listener treats its connections.
 #[derive(Debug, Clone, Copy)]
@@ -75,6 +75,26 @@ content-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent
 /// most [`DRAIN_TIMEOUT`]). Each request runs in a task of its own, tracked by `requests`: a
 /// client that hangs up drops only its wait for the answer, never the work, so no transaction
 /// or idempotency key is left half done.
+/// Largest text field of a `multipart/form-data` body (the parameters beside its files).
+const MAX_FORM_TEXT_BYTES: usize = 64 * 1024;
+
+/// Reads a text field of a form, refusing one over [`MAX_FORM_TEXT_BYTES`] as soon as it passes
+/// them: the file routes take no body limit, so nothing else bounds a field read whole.
+pub async fn form_text(mut field: axum::extract::multipart::Field<'_>, name: &str) -> Result<Vec<u8>, Fault> {
+    let mut text = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| Fault::invalid_parameter(format!("form field {name}: {}", e.body_text())))?
+    {
+        if text.len() + chunk.len() > MAX_FORM_TEXT_BYTES {
+            return Err(Fault::too_large(format!("form field {name} is over {MAX_FORM_TEXT_BYTES} bytes")));
+        }
+        text.extend_from_slice(&chunk);
+    }
+    Ok(text)
+}
+
 pub async fn serve(
     listener: TcpListener,
     router: Router,

@@ -79,7 +79,7 @@ async fn receive(
     while let Some(field) = form.next_field().await.map_err(|e| malformed(e.body_text()))? {
         let part = field.name().unwrap_or_default().to_string();
         let Some(file) = field.file_name().map(str::to_string) else {
-            let text = field.bytes().await.map_err(|e| malformed(e.body_text()))?;
+            let text = crate::server::form_text(field, &part).await?;
             let parsed = Element::parse(&text).map_err(|e| {
                 Fault::new(Fault::INVALID_REQUEST_XML, format!("the {part} part is not XML: {}", e.0))
             })?;

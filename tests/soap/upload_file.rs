@@ -107,7 +107,7 @@ async fn a_job_of_two_posts_stores_each_file_and_shows_as_one_upload_file_job_wi
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_wrong_password_or_an_option_this_server_lacks_is_a_typed_fault_with_http_200() {
+async fn a_wrong_password_an_option_this_server_lacks_or_a_huge_auth_part_is_a_typed_fault_with_http_200() {
     let app = spawn_app().await;
     let photo = || vec![("rocket.jpg", fixture("rocket.jpg"))];
 
@@ -116,6 +116,8 @@ async fn a_wrong_password_or_an_option_this_server_lacks_is_a_typed_fault_with_h
     let knockout = "<jobName>x</jobName><uploadParams><overwrite>false</overwrite><readyForPublish>true</readyForPublish><createMask>false</createMask><knockoutBackgroundOptions/></uploadParams>";
     let (_, refused) = post(&app, auth(&app.email, PASSWORD), knockout, photo()).await;
     let (_, no_job) = post(&app, auth(&app.email, PASSWORD), "", photo()).await;
+    let (_, huge) =
+        post(&app, format!("<authHeader>{}</authHeader>", "x".repeat(100_000)), "", photo()).await;
 
     assert_eq!(
         (status, wrong.name.as_str(), text(&wrong, "code")),
@@ -125,6 +127,7 @@ async fn a_wrong_password_or_an_option_this_server_lacks_is_a_typed_fault_with_h
     assert_eq!(refused.name, "ipsApiFault");
     assert!(text(&refused, "reason").contains("knockoutBackgroundOptions is not supported"), "{refused:?}");
     assert_eq!(text(&no_job, "code"), "30002", "{no_job:?}");
+    assert!(text(&huge, "reason").contains("form field auth is over 65536 bytes"), "{huge:?}");
     let names = format!(
         "<companyHandle>{}</companyHandle><assetNameArray><items>rocket</items></assetNameArray>",
         app.company
