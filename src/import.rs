@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::{
     auth::Caller,
-    batch::{BatchAccepted, Writing},
+    batch::{BatchAccepted, WholeJob, Writing},
     copy::Copier,
     db::{
         self,
@@ -107,25 +107,20 @@ impl ImportRules {
 
 impl Copier {
     /// Validates every import item, writes the valid ones in bulk as import jobs of one batch
-    /// and enqueues them. An IPS job (`job_name` given) is taken whole or not at all: with an
-    /// item refused, nothing is written and the answer says why.
+    /// and enqueues them. An IPS `job` is taken whole or not at all: with an item refused,
+    /// nothing is written and that item's fault is the answer.
     pub async fn submit_import(
         &self,
         caller: &Caller,
         request: &ImportRequest,
-        job_name: Option<&str>,
+        job: Option<WholeJob<'_>>,
     ) -> Result<BatchAccepted> {
         let company = self.admit(caller, &request.company_handle, request.items.len(), "imports").await?;
         if let Some(url) = &request.callback_url {
             self.check_callback(&mut HashMap::new(), url).await?;
         }
         let imports = self.check_imports(company, request).await?;
-        let writing = Writing {
-            kind: JobKind::Import,
-            callback_url: request.callback_url.as_deref(),
-            name: job_name,
-            whole: job_name.is_some(),
-        };
+        let writing = Writing { kind: JobKind::Import, callback_url: request.callback_url.as_deref(), job };
         self.write_batch(caller, company, imports, writing).await
     }
 

@@ -50,28 +50,28 @@ pub struct BatchAccepted {
 pub(crate) struct Writing<'a> {
     pub kind: JobKind,
     pub callback_url: Option<&'a str>,
-    /// The IPS jobName of an import that came as an IPS job.
-    pub name: Option<&'a str>,
-    /// Taken whole or not at all: with one item refused, nothing is written and every valid
-    /// item is answered with [`not_taken`].
-    pub whole: bool,
+    /// Set for an import that came as one IPS job, which is taken whole or not at all.
+    pub job: Option<WholeJob<'a>>,
 }
 
-const NOT_TAKEN: &str = "not taken: another item of this job was refused";
-
-/// The answer for a valid item of a job taken whole that another item's refusal held back.
-fn not_taken() -> Fault {
-    Fault::invalid_parameter(NOT_TAKEN)
+/// An import that came as one IPS job: its jobName, and what its items are called in the fault
+/// that refuses the job for one of them.
+#[derive(Debug, Clone, Copy)]
+pub struct WholeJob<'a> {
+    pub name: &'a str,
+    /// E.g. `uploadUrlsJob/urlArray item`; the fault says `<items> <n>: <the item's reason>`.
+    pub items: &'a str,
 }
 
-/// Every item's refusal; a valid one's is [`not_taken`].
-fn held_back<T, U>(items: Vec<Result<T, Fault>>) -> Vec<Result<U, Fault>> {
-    items.into_iter().map(|item| item.and_then(|_| Err(not_taken()))).collect()
-}
-
-/// Whether `fault` only says its item was held back with the rest of its job.
-pub fn is_not_taken(fault: &Fault) -> bool {
-    fault.reason == NOT_TAKEN
+impl WholeJob<'_> {
+    /// The fault of the first refused item, if any.
+    fn refusal<T>(&self, items: &[Result<T, Fault>]) -> Option<Fault> {
+        items.iter().enumerate().find_map(|(at, item)| {
+            let refused = item.as_ref().err()?;
+            let reason = format!("{} {}: {}", self.items, at + 1, refused.reason);
+            Some(Fault { reason, ..refused.clone() })
+        })
+    }
 }
 
 impl Copier {
@@ -106,18 +106,14 @@ impl Copier {
     pub async fn submit_batch(&self, caller: &Caller, request: &BatchRequest) -> Result<BatchAccepted> {
         let company = self.admit(caller, &request.company_handle, request.items.len(), "copies").await?;
         let copies = self.check(company, &request.items, request.callback_url.as_deref()).await?;
-        let writing = Writing {
-            kind: JobKind::Copy,
-            callback_url: request.callback_url.as_deref(),
-            name: None,
-            whole: false,
-        };
+        let writing =
+            Writing { kind: JobKind::Copy, callback_url: request.callback_url.as_deref(), job: None };
         self.write_batch(caller, company, copies, writing).await
     }
 
     /// Writes the checked `jobs` as one batch in one transaction: their assets, the batch row,
     /// the jobs and their outbox rows; the answer for every item, in order. With every item
-    /// refused (or, taken whole, any), nothing is written.
+    /// refused nothing is written; a whole job with any item refused is that item's fault.
     pub(crate) async fn write_batch(
         &self,
         caller: &Caller,
@@ -125,14 +121,18 @@ impl Copier {
         jobs: Vec<Result<NewJob, Fault>>,
         writing: Writing<'_>,
     ) -> Result<BatchAccepted> {
-        if jobs.iter().all(Result::is_err) || (writing.whole && jobs.iter().any(Result::is_err)) {
-            return Ok(BatchAccepted { batch: None, items: held_back(jobs) });
+        if let Some(refused) = writing.job.and_then(|job| job.refusal(&jobs)) {
+            return Err(refused.into());
+        }
+        if jobs.iter().all(Result::is_err) {
+            let items = jobs.into_iter().filter_map(Result::err).map(Err).collect();
+            return Ok(BatchAccepted { batch: None, items });
         }
         let mut tx = self.pool.begin().await?;
         let reserved = reserve(&mut tx, company, caller, jobs).await?;
-        if writing.whole && reserved.iter().any(Result::is_err) {
+        if let Some(refused) = writing.job.and_then(|job| job.refusal(&reserved)) {
             // The transaction rolls back when dropped: the names reserved are free again.
-            return Ok(BatchAccepted { batch: None, items: held_back(reserved) });
+            return Err(refused.into());
         }
         let accepted = reserved.iter().filter(|r| r.is_ok()).count();
         let rejected = reserved.len() - accepted;
@@ -143,7 +143,7 @@ impl Copier {
             accepted: accepted as i32,
             rejected: rejected as i32,
             callback_url: writing.callback_url,
-            name: writing.name,
+            name: writing.job.map(|job| job.name),
         };
         let batch_id = db::batches::insert_batch(&mut tx, &batch).await?;
         let items = self.enqueue(&mut tx, company, caller, Some(batch_id), reserved).await?;

@@ -4,7 +4,7 @@
 
 use super::{Call, folder_path};
 use crate::{
-    batch,
+    batch::WholeJob,
     domain::{CompanyHandle, Fault, ImportJobHandle},
     error::Result,
     import::{ImportItem, ImportRequest},
@@ -63,16 +63,8 @@ pub async fn submit_job(call: &Call<'_>) -> Result<Node> {
     }
     let company_handle = CompanyHandle(company.company_id).to_string();
     let request = ImportRequest { company_handle, items, callback_url: None };
-    let accepted = call.state.copier.submit_import(call.caller, &request, Some(&job_name)).await?;
-    // An IPS job takes its URLs whole: the first refused one is the job's fault.
-    let refusal = accepted.items.iter().enumerate().find_map(|(i, item)| match item {
-        Err(fault) if !batch::is_not_taken(fault) => Some((i, fault)),
-        _ => None,
-    });
-    if let Some((at, refused)) = refusal {
-        let reason = format!("uploadUrlsJob/urlArray item {}: {}", at + 1, refused.reason);
-        return Err(Fault { reason, ..refused.clone() }.into());
-    }
+    let job = WholeJob { name: &job_name, items: "uploadUrlsJob/urlArray item" };
+    let accepted = call.state.copier.submit_import(call.caller, &request, Some(job)).await?;
     let batch = accepted.batch.ok_or_else(|| Fault::new(Fault::EXCEPTION, "the job was not recorded"))?;
     let handle = ImportJobHandle { company_id: batch.company_id, batch_id: batch.batch_id };
     Ok(Node::new("submitJobReturn").child(Node::leaf("jobHandle", handle)))
