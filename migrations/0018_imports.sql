@@ -37,3 +37,9 @@ create table upload_files (
     created_at    timestamptz not null default now()
 );
 create index upload_files_job on upload_files (upload_job_id);
+-- When a servlet job ended: at the request that sent endJob, or 30 minutes after its last file
+-- (IPS times idle jobs out); null while it is open. Every reader of a job's end asks this.
+create function upload_job_end(ended_at timestamptz, created_at timestamptz, last_file timestamptz)
+    returns timestamptz language sql stable parallel safe
+    as $$ select coalesce(ended_at, case when greatest(created_at, last_file) < now() - interval '30 minutes'
+                                         then greatest(created_at, last_file) + interval '30 minutes' end) $$;

@@ -248,7 +248,8 @@ pub struct UploadStatus {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The columns of an [`UploadStatus`]; `upload_jobs b` with its submitter `u` and files' figures `c`.
+/// The columns of an [`UploadStatus`]; `upload_jobs b` with its submitter `u`, its files'
+/// figures `c` and its end `e`.
 macro_rules! upload_status {
     ($where:literal, $($arg:expr),+) => {
         sqlx::query_as!(
@@ -256,15 +257,14 @@ macro_rules! upload_status {
             r#"select b.upload_job_id, b.company_id, b.name, u.email as "submit_user?",
                       c.total as "total!", c.succeeded as "succeeded!", c.total - c.succeeded as "failed!",
                       b.created_at,
-                      coalesce(b.ended_at, case when greatest(b.created_at, c.last_file) < now() - interval '30 minutes'
-                                                then greatest(b.created_at, c.last_file) + interval '30 minutes' end)
-                          as "finished_at?",
+                      e.ended as "finished_at?",
                       greatest(b.created_at, c.last_file, b.ended_at) as "updated_at!"
                from upload_jobs b
                left join users u on u.user_id = b.created_by
                cross join lateral (
                    select count(*) as total, count(f.asset_id) as succeeded, max(f.created_at) as last_file
                    from upload_files f where f.upload_job_id = b.upload_job_id) c
+               cross join lateral (select upload_job_end(b.ended_at, b.created_at, c.last_file) as ended) e
                where "# + $where,
             $($arg),+
         )
@@ -290,7 +290,8 @@ pub async fn active_uploads(
     limit: i64,
 ) -> sqlx::Result<Vec<UploadStatus>> {
     upload_status!(
-        "b.company_id = $1 and b.ended_at is null order by b.upload_job_id limit $2",
+        "b.company_id = $1 and e.ended is null
+         order by b.upload_job_id limit $2",
         company_id,
         limit
     )
@@ -313,15 +314,15 @@ pub async fn uploads_by_name(
     .await
 }
 
-/// The ended servlet jobs of a [`FinishedQuery`], in its order.
+/// The ended servlet jobs (by endJob or timed out) of a [`FinishedQuery`], in its order.
 pub async fn finished_uploads(db: impl PgExecutor<'_>, q: &FinishedQuery) -> sqlx::Result<Vec<UploadStatus>> {
     upload_status!(
-        "b.company_id = $1 and b.ended_at is not null
+        "b.company_id = $1 and e.ended is not null
            and ($2::bigint is null or b.created_by = $2)
-           and ($3::timestamptz is null or b.ended_at >= $3)
-           and ($4::timestamptz is null or b.ended_at <= $4)
-         order by case when $6 then (case when $5 then b.created_at else b.ended_at end) end desc,
-                  case when not $6 then (case when $5 then b.created_at else b.ended_at end) end,
+           and ($3::timestamptz is null or e.ended >= $3)
+           and ($4::timestamptz is null or e.ended <= $4)
+         order by case when $6 then (case when $5 then b.created_at else e.ended end) end desc,
+                  case when not $6 then (case when $5 then b.created_at else e.ended end) end,
                   b.upload_job_id
          limit $7",
         q.company_id,

@@ -36,10 +36,9 @@ pub async fn find(
     sqlx::query_as!(
         UploadJobRow,
         r#"select j.upload_job_id, j.company_id,
-                  (j.ended_at is not null
-                   or greatest(j.created_at, (select max(f.created_at) from upload_files f
-                                              where f.upload_job_id = j.upload_job_id))
-                      < now() - interval '30 minutes') as "ended!"
+                  upload_job_end(j.ended_at, j.created_at,
+                                 (select max(f.created_at) from upload_files f
+                                  where f.upload_job_id = j.upload_job_id)) is not null as "ended!"
            from upload_jobs j where j.company_id = $1 and j.upload_job_id = $2"#,
         company_id,
         upload_job_id
