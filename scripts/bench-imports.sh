@@ -22,12 +22,7 @@ source "$here/scripts/lib/bench-server.sh"
 bench_deployment importbench "${PORT:-18085}"
 export IPSCOPY_IMPORT_ALLOWED_NETWORKS=127.0.0.1/32
 
-photo="${PHOTO:-}"
-if [[ -z $photo ]]; then
-  photo="$work/photo-12mp.jpg"
-  "$bin" render --modifier 'wid=4000&hei=3000&fit=stretch,1&fmt=jpeg&qlt=100' --out "$photo" \
-    "$here/tests/fixtures/rocket.jpg" >/dev/null
-fi
+photo="$(bench_photo "$bin")"
 
 start_server "$bin"
 

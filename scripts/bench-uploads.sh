@@ -21,12 +21,7 @@ shift || true
 source "$here/scripts/lib/bench-server.sh"
 bench_deployment upbench "${PORT:-18084}"
 
-photo="${PHOTO:-}"
-if [[ -z $photo ]]; then
-  photo="$work/photo-12mp.jpg"
-  "$bin" render --modifier 'wid=4000&hei=3000&fit=stretch,1&fmt=jpeg&qlt=100' --out "$photo" \
-    "$here/tests/fixtures/rocket.jpg" >/dev/null
-fi
+photo="$(bench_photo "$bin")"
 
 start_server "$bin"
 

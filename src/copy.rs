@@ -18,7 +18,7 @@ use crate::{
         self,
         batches::{JobSource, NewJob},
     },
-    domain::{AssetHandle, CompanyHandle, Fault, JobHandle, TrashState, role::Access},
+    domain::{AssetHandle, CompanyHandle, Fault, FolderPath, JobHandle, TrashState, role::Access},
     error::Result,
     queue::Relay,
 };
@@ -132,17 +132,7 @@ impl Copier {
                     in_trash: s.trash_state != TrashState::NotInTrash,
                 });
                 let source_asset_id = check_source(source, company, facts)?;
-                let Some(&folder_id) = folders.get(folder.as_str()) else {
-                    return Err(Fault::not_found(format!(
-                        "folder {folder} does not exist in company {company}"
-                    )));
-                };
-                if !seen_names.insert(target.name.as_str()) {
-                    return Err(Fault::conflict(format!(
-                        "name {:?} appears twice in this batch",
-                        target.name
-                    )));
-                }
+                let folder_id = place(&folders, &mut seen_names, company, &folder, &target.name, "batch")?;
                 Ok(NewJob {
                     folder_id,
                     name: target.name.clone(),
@@ -207,6 +197,25 @@ impl Copier {
             })
             .collect())
     }
+}
+
+/// Where an item of a batch (or an import: `what`) goes: the id of its folder, which must
+/// exist, under a name no earlier item of it took.
+pub(crate) fn place<'a>(
+    folders: &HashMap<String, i64>,
+    seen_names: &mut HashSet<&'a str>,
+    company: CompanyHandle,
+    folder: &FolderPath,
+    name: &'a str,
+    what: &str,
+) -> Result<i64, Fault> {
+    let Some(&folder_id) = folders.get(folder.as_str()) else {
+        return Err(Fault::not_found(format!("folder {folder} does not exist in company {company}")));
+    };
+    if !seen_names.insert(name) {
+        return Err(Fault::conflict(format!("name {name:?} appears twice in this {what}")));
+    }
+    Ok(folder_id)
 }
 
 /// Reserves a pending asset for every checked copy; a name taken meanwhile by another asset of

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::{
     auth::Caller,
     batch::{BatchAccepted, WholeJob, Writing},
-    copy::Copier,
+    copy::{Copier, place},
     db::{
         self,
         batches::{JobSource, NewJob},
@@ -153,17 +153,7 @@ impl Copier {
             .into_iter()
             .map(|parsed| {
                 let (source, folder, item) = parsed?;
-                let Some(&folder_id) = folders.get(folder.as_str()) else {
-                    return Err(Fault::not_found(format!(
-                        "folder {folder} does not exist in company {company}"
-                    )));
-                };
-                if !seen_names.insert(item.name.as_str()) {
-                    return Err(Fault::conflict(format!(
-                        "name {:?} appears twice in this import",
-                        item.name
-                    )));
-                }
+                let folder_id = place(&folders, &mut seen_names, company, &folder, &item.name, "import")?;
                 Ok(NewJob {
                     folder_id,
                     name: item.name.clone(),

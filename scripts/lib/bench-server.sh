@@ -4,6 +4,8 @@
 # ($work), which bench_deployment sets, ready on $port when start_server returns, and removed
 # with all of them when the script exits. Sets run_pid.
 
+bench_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
 bench_deployment() { # NAME PORT: sets db, work and port, and the server's environment
   db="ipscopy_${1}_$$"
   work="$(mktemp -d)"
@@ -11,6 +13,17 @@ bench_deployment() { # NAME PORT: sets db, work and port, and the server's envir
   export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db"
   export IPSCOPY_HTTP_ADDR="127.0.0.1:$port" IPSCOPY_QUEUE_PREFIX="$1-$$" IPSCOPY_DATA_DIR="$work"
   export RUST_LOG="${RUST_LOG:-warn}"
+}
+
+bench_photo() { # BINARY: prints $PHOTO, or makes the scripts' 12 MP JPEG (4000×3000, quality 100,
+  # 2.6 MB) from tests/fixtures/rocket.jpg with `ipscopy render` and prints its path
+  if [[ -n ${PHOTO:-} ]]; then
+    echo "$PHOTO"
+    return
+  fi
+  "$1" render --modifier 'wid=4000&hei=3000&fit=stretch,1&fmt=jpeg&qlt=100' --out "$work/photo-12mp.jpg" \
+    "$bench_root/tests/fixtures/rocket.jpg" >/dev/null
+  echo "$work/photo-12mp.jpg"
 }
 
 start_server() { # BINARY

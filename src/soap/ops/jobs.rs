@@ -191,7 +191,7 @@ pub async fn get_job_logs(call: &Call<'_>) -> Result<Node> {
             .chain(imports.into_iter().map(JobView::of_import))
             .collect();
         // Both lists came in the asked order; merged, they keep it, and the limit holds for both.
-        jobs.sort_by_key(|j| j.sort_key(by_start));
+        jobs.sort_by_cached_key(|j| j.sort_key(by_start));
         if descending {
             jobs.reverse();
         }
