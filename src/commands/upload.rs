@@ -69,10 +69,9 @@ enum Outcome {
 /// Uploads every file; prints `handle<TAB>path` per upload on stdout and a summary on stderr;
 /// fails when any file was refused.
 pub async fn run(args: UploadArgs) -> anyhow::Result<()> {
-    let base = if args.folder.ends_with('/') { args.folder.clone() } else { format!("{}/", args.folder) };
-    let (files, mut refused) = collect(&args.paths, args.subfolders.then_some(base.as_str()))?;
+    let (files, mut refused) = collect(&args.paths, &args.folder, args.subfolders)?;
     let http = reqwest::Client::new();
-    make_folders(&args, &http, &base, &files).await?;
+    make_folders(&args, &http, &files).await?;
     let total: u64 = files.iter().map(|f| f.len).sum();
     let bar = ProgressBar::new(total);
     bar.set_style(
@@ -108,11 +107,10 @@ pub async fn run(args: UploadArgs) -> anyhow::Result<()> {
     if refused.is_empty() { Ok(()) } else { bail!("{} files were refused", refused.len()) }
 }
 
-/// The files under `paths`, each named after its stem, with its folder: `base` plus its
-/// sub-directory below the directory named when `base` is given, else `--folder`. A second file
-/// with a stem already taken in this run is refused here rather than mistaken for one already
-/// uploaded.
-fn collect(paths: &[PathBuf], base: Option<&str>) -> anyhow::Result<(Vec<Upload>, Vec<String>)> {
+/// The files under `paths`, each named after its stem, with its folder: `base`, plus the
+/// sub-directory below the directory named with `subfolders`. A second file with a stem already
+/// taken in this run is refused here rather than mistaken for one already uploaded.
+fn collect(paths: &[PathBuf], base: &str, subfolders: bool) -> anyhow::Result<(Vec<Upload>, Vec<String>)> {
     // Each file with the directory named on the command line that it was found under.
     let mut found: Vec<(PathBuf, Option<&Path>)> = Vec::new();
     for path in paths {
@@ -129,15 +127,15 @@ fn collect(paths: &[PathBuf], base: Option<&str>) -> anyhow::Result<(Vec<Upload>
     let mut names: HashMap<String, PathBuf> = HashMap::new();
     let (mut files, mut refused) = (Vec::new(), Vec::new());
     for (path, top) in found {
-        let folder = match (base, top) {
-            (Some(base), Some(top)) => match subfolder(base, top, &path) {
+        let folder = match top.filter(|_| subfolders) {
+            Some(top) => match subfolder(base, top, &path) {
                 Some(folder) => folder,
                 None => {
                     refused.push(format!("{}: its directory's name is not UTF-8", path.display()));
                     continue;
                 }
             },
-            _ => String::new(),
+            None => base.to_string(),
         };
         let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(str::to_string) else {
             refused.push(format!("{}: the file name is not UTF-8", path.display()));
@@ -160,8 +158,14 @@ fn collect(paths: &[PathBuf], base: Option<&str>) -> anyhow::Result<(Vec<Upload>
 
 /// The folder handle of `file` found under directory `top`: `base` and the directories between.
 fn subfolder(base: &str, top: &Path, file: &Path) -> Option<String> {
-    let mut folder = base.to_string();
     let between = file.parent()?.strip_prefix(top).ok()?;
+    if between.as_os_str().is_empty() {
+        return Some(base.to_string());
+    }
+    let mut folder = base.to_string();
+    if !folder.ends_with('/') {
+        folder.push('/');
+    }
     for part in between.components() {
         folder.push_str(part.as_os_str().to_str()?);
         folder.push('/');
@@ -169,18 +173,14 @@ fn subfolder(base: &str, top: &Path, file: &Path) -> Option<String> {
     Some(folder)
 }
 
-/// Makes every folder the files go in that is below `base`, parents first; one that exists is
+/// Makes every folder the files go in below `--folder`, parents first; one that exists is
 /// fine, any other refusal ends the run before a file is sent.
-async fn make_folders(
-    args: &UploadArgs,
-    http: &reqwest::Client,
-    base: &str,
-    files: &[Upload],
-) -> anyhow::Result<()> {
+async fn make_folders(args: &UploadArgs, http: &reqwest::Client, files: &[Upload]) -> anyhow::Result<()> {
+    let base = args.folder.trim_end_matches('/');
     let mut folders = std::collections::BTreeSet::new();
     for file in files {
-        let below = file.folder.strip_prefix(base).unwrap_or_default();
-        let mut at = base.to_string();
+        let below = file.folder.strip_prefix(base).unwrap_or_default().trim_start_matches('/');
+        let mut at = format!("{base}/");
         for part in below.split_terminator('/') {
             at.push_str(part);
             at.push('/');
@@ -262,10 +262,7 @@ async fn try_send(
         .post(format!("{}/v1/assets", args.api.url))
         .query(&[
             ("companyHandle", args.company.as_str()),
-            (
-                "folderHandle",
-                if file.folder.is_empty() { args.folder.as_str() } else { file.folder.as_str() },
-            ),
+            ("folderHandle", file.folder.as_str()),
             ("name", file.name.as_str()),
             ("overwrite", if args.overwrite { "true" } else { "false" }),
         ])
