@@ -1,6 +1,11 @@
 //! Builds and runs the roles of one process; shuts them down in order.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
 
 use anyhow::Context;
 use sqlx::PgPool;
@@ -41,23 +46,79 @@ pub struct Running {
     pub pool: PgPool,
     pub storage: Storage,
     pub s3_endpoint: String,
-    tasks: TaskTracker,
+    roster: Roster,
+    stop_timeout: Duration,
     store_shutdown: CancellationToken,
 }
 
 impl Running {
-    /// Waits for every role to finish its in-flight work, then stops the embedded store.
-    pub async fn wait(self) {
-        self.tasks.close();
-        self.tasks.wait().await;
+    /// Waits for every role to finish its in-flight work, then stops the embedded store. Each
+    /// role bounds its own drain; should one still overrun, the wait ends after the longest of
+    /// those bounds and a margin, and the names of the roles left running come back (and are
+    /// logged), so that a stuck shutdown is a line in the log rather than a process that hangs.
+    pub async fn wait(self) -> Vec<&'static str> {
+        let tasks = &self.roster.tasks;
+        tasks.close();
+        let left = match tokio::time::timeout(self.stop_timeout, tasks.wait()).await {
+            Ok(()) => Vec::new(),
+            Err(_) => {
+                let left = self.roster.running();
+                tracing::error!(
+                    roles = ?left,
+                    tasks = tasks.len(),
+                    "shutdown overran its bound; stopping with these roles still running"
+                );
+                left
+            }
+        };
         self.store_shutdown.cancel();
         // sqlx can lose track of a connection returned while the pool closes (sqlx#3217 and
         // later reports) and then waits for it forever: shutdown must not hang on that.
         if tokio::time::timeout(POOL_CLOSE_TIMEOUT, self.pool.close()).await.is_err() {
             tracing::warn!("the database pool did not close in time; its connections end with the process");
         }
+        left
     }
 }
+
+/// The tasks of a process (its roles, and the requests its listeners hand over), with the
+/// names of the roles still running.
+#[derive(Clone, Default)]
+struct Roster {
+    tasks: TaskTracker,
+    running: Arc<Mutex<Vec<&'static str>>>,
+}
+
+impl Roster {
+    /// Spawns `role` under `name`; the name leaves the roster when the role ends, panicking or not.
+    fn spawn(&self, name: &'static str, role: impl Future<Output = ()> + Send + 'static) {
+        struct Listed(Arc<Mutex<Vec<&'static str>>>, &'static str);
+        impl Drop for Listed {
+            fn drop(&mut self) {
+                let mut names = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some(at) = names.iter().position(|n| *n == self.1) {
+                    names.swap_remove(at);
+                }
+            }
+        }
+        self.running.lock().unwrap_or_else(PoisonError::into_inner).push(name);
+        let listed = Listed(self.running.clone(), name);
+        self.tasks.spawn(async move {
+            role.await;
+            drop(listed);
+        });
+    }
+
+    fn running(&self) -> Vec<&'static str> {
+        let mut names = self.running.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        names.sort_unstable();
+        names
+    }
+}
+
+/// What a stop may take beyond the longest drain of a role (requests still running on a
+/// listener that has drained its connections, a pool closing).
+const STOP_MARGIN: Duration = Duration::from_secs(15);
 
 /// How long shutdown waits for the database pool to close its connections.
 const POOL_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -104,10 +165,16 @@ pub async fn start(
     let store_shutdown = CancellationToken::new();
     let (storage, s3_endpoint) = open_storage(&settings.s3, store_shutdown.clone()).await?;
     let topology = Topology::of(&settings.amqp);
-    let tasks = TaskTracker::new();
+    let roster = Roster::default();
     let (job_events, _) = tokio::sync::broadcast::channel(1024);
-    tasks.spawn(db::jobs::forward_finals(pool.clone(), job_events.clone(), shutdown.clone()));
-    tasks.spawn(crate::batch::run_completer(pool.clone(), job_events.clone(), shutdown.clone()));
+    roster.spawn(
+        "final-job forwarder",
+        db::jobs::forward_finals(pool.clone(), job_events.clone(), shutdown.clone()),
+    );
+    roster.spawn(
+        "batch completer",
+        crate::batch::run_completer(pool.clone(), job_events.clone(), shutdown.clone()),
+    );
     let relay = Relay::new(
         pool.clone(),
         settings.amqp.amqp_url.clone(),
@@ -115,19 +182,16 @@ pub async fn start(
         settings.amqp.broker_window,
         job_events.clone(),
     );
-    tasks.spawn(relay.clone().run(shutdown.clone()));
+    roster.spawn("outbox relay", relay.clone().run(shutdown.clone()));
     let stale_after = Duration::from_millis(settings.worker.stale_after_ms);
     let republish_after = Duration::from_millis(settings.worker.republish_after_ms);
-    tasks.spawn(rescue_stale_jobs(
-        pool.clone(),
-        relay.clone(),
-        stale_after,
-        republish_after,
-        shutdown.clone(),
-    ));
+    roster.spawn(
+        "stale-job rescuer",
+        rescue_stale_jobs(pool.clone(), relay.clone(), stale_after, republish_after, shutdown.clone()),
+    );
     // Like the relay, every process sends webhooks, so events flow whichever processes are up.
     let sender = webhook::Sender::new(pool.clone(), &settings.webhook)?;
-    tasks.spawn(sender.run(shutdown.clone()));
+    roster.spawn("webhook sender", sender.run(shutdown.clone()));
 
     let limits = Limits::of(&settings.http);
     let slots = settings.worker.slots();
@@ -142,7 +206,10 @@ pub async fn start(
     let ops_listener = bind(settings.http.ops_addr, "the operators' listener (IPSCOPY_OPS_ADDR)").await?;
     let ops_addr = ops_listener.local_addr()?;
     let router = crate::ops::listener_router(ops.clone());
-    tasks.spawn(server::serve(ops_listener, router, limits, tasks.clone(), shutdown.clone()));
+    roster.spawn(
+        "operators' listener",
+        server::serve(ops_listener, router, limits, roster.tasks.clone(), shutdown.clone()),
+    );
     tracing::info!(addr = %ops_addr, "operators' listener up");
 
     let mut http_addr = None;
@@ -178,8 +245,8 @@ pub async fn start(
             ops,
         };
         let router = http::router(state);
-        let (tracker, token) = (tasks.clone(), shutdown.clone());
-        tasks.spawn(async move {
+        let (tracker, token) = (roster.tasks.clone(), shutdown.clone());
+        roster.spawn("HTTP API", async move {
             server::serve(listener, router, limits, tracker, token).await;
             tracing::info!("HTTP API stopped");
         });
@@ -199,6 +266,7 @@ pub async fn start(
                 },
                 render_permits: Arc::new(tokio::sync::Semaphore::new(settings.worker.render_threads())),
                 sources: crate::worker::SourceCache::new(settings.worker.source_cache_bytes),
+                decodes: crate::worker::DecodeCache::new(settings.worker.decode_cache_bytes),
                 fetcher: Fetcher::new(&settings.import, storage.clone(), settings.http.upload_max_bytes)
                     .context("building the imports' HTTP client")?,
             },
@@ -208,12 +276,17 @@ pub async fn start(
             slots,
             shutdown_timeout: Duration::from_millis(settings.worker.shutdown_timeout_ms),
         };
-        tasks.spawn(worker.run(shutdown.clone()));
+        roster.spawn("worker", worker.run(shutdown.clone()));
         // The registry row shows this worker's heartbeat and busy slots on /status.
         let interval = Duration::from_millis(settings.worker.heartbeat_interval_ms.max(10));
-        tasks.spawn(crate::ops::workers::heartbeat(pool.clone(), slots, busy, interval, shutdown.clone()));
+        roster.spawn(
+            "worker heartbeat",
+            crate::ops::workers::heartbeat(pool.clone(), slots, busy, interval, shutdown.clone()),
+        );
     }
-    Ok(Running { http_addr, ops_addr, pool, storage, s3_endpoint, tasks, store_shutdown })
+    let stop_timeout =
+        Duration::from_millis(settings.worker.shutdown_timeout_ms).max(server::DRAIN_TIMEOUT) + STOP_MARGIN;
+    Ok(Running { http_addr, ops_addr, pool, storage, s3_endpoint, roster, stop_timeout, store_shutdown })
 }
 
 /// Connections the kernel queues for a listener before it accepts them: tokio's default (128)

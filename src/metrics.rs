@@ -86,6 +86,18 @@ fn describe() {
         "Copies whose master the worker fetched from the store."
     );
     metrics::describe_gauge!("ipscopy_source_cache_bytes", "Bytes of masters the worker's cache holds.");
+    describe_counter!(
+        "ipscopy_decode_cache_hits_total",
+        "Copies rendered from a decode another copy of the same master made."
+    );
+    describe_counter!(
+        "ipscopy_decode_cache_misses_total",
+        "Copies whose master the worker decoded for the cache."
+    );
+    metrics::describe_gauge!(
+        "ipscopy_decode_cache_bytes",
+        "Bytes of decoded masters the worker's cache holds."
+    );
     describe_histogram!("ipscopy_render_duration_seconds", "Time the render engine took for one attempt.");
     describe_histogram!(
         "ipscopy_job_duration_seconds",
@@ -187,6 +199,17 @@ pub fn source_cache_lookup(miss: bool) {
 /// Records the bytes the worker's master cache holds.
 pub fn source_cache_bytes(bytes: u64) {
     metrics::gauge!("ipscopy_source_cache_bytes").set(bytes as f64);
+}
+
+/// Counts one lookup in the worker's cache of decoded masters.
+pub fn decode_cache_lookup(miss: bool) {
+    let name = if miss { "ipscopy_decode_cache_misses_total" } else { "ipscopy_decode_cache_hits_total" };
+    counter!(name).increment(1);
+}
+
+/// Records the bytes the worker's cache of decoded masters holds.
+pub fn decode_cache_bytes(bytes: u64) {
+    metrics::gauge!("ipscopy_decode_cache_bytes").set(bytes as f64);
 }
 
 /// Counts messages the broker confirmed.

@@ -43,6 +43,12 @@ pub struct WorkerSettings {
     /// copies of one master then fetches it once. Counts toward the worker's memory.
     #[arg(long, env = "IPSCOPY_WORKER_SOURCE_CACHE_BYTES", default_value_t = 256 << 20)]
     pub source_cache_bytes: u64,
+    /// Bytes of decoded masters a worker keeps while copies of them are running (0 = none):
+    /// copies of one master that decode it at the same scale (renditions of a batch, say) then
+    /// decode it once. A decode larger than a quarter of this is not kept. Counts toward the
+    /// worker's memory.
+    #[arg(long, env = "IPSCOPY_WORKER_DECODE_CACHE_BYTES", default_value_t = 128 << 20)]
+    pub decode_cache_bytes: u64,
     /// Multiplies the retry backoff schedule (5 s, 30 s, 2 min, …); below 1 only for tests.
     #[arg(long, env = "IPSCOPY_RETRY_DELAY_SCALE", default_value_t = 1.0)]
     pub retry_delay_scale: f64,

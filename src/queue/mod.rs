@@ -3,6 +3,9 @@
 pub mod relay;
 pub mod topology;
 
+use std::{future::Future, time::Duration};
+
+use anyhow::Context;
 use lapin::{Connection, ConnectionProperties};
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +35,10 @@ pub async fn connect(urls: &BrokerUrls, name: &str) -> lapin::Result<Session> {
     for (index, url) in urls.rotation() {
         let node = node_of(url);
         let props = ConnectionProperties::default().with_connection_name(name.into());
-        match Connection::connect(url.expose(), props).await {
+        let connected = tokio::time::timeout(BROKER_CALL_TIMEOUT, Connection::connect(url.expose(), props))
+            .await
+            .unwrap_or_else(|_| Err(timed_out("connecting").into()));
+        match connected {
             Ok(connection) => {
                 urls.served_by(index);
                 return Ok(Session { connection, node });
@@ -46,6 +52,39 @@ pub async fn connect(urls: &BrokerUrls, name: &str) -> lapin::Result<Session> {
     Err(last.unwrap_or(lapin::Error::from(lapin::ErrorKind::InvalidConnectionState(
         lapin::ConnectionState::Closed,
     ))))
+}
+
+/// How long one broker call may take before its session is given up as broken. RabbitMQ answers
+/// in milliseconds; a node that accepts the socket but stalls (blocked by a resource alarm, a
+/// half-open connection before the heartbeat notices) would otherwise hold a role, and its
+/// shutdown, forever.
+pub const BROKER_CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Awaits a broker call for at most [`BROKER_CALL_TIMEOUT`]; `what` names it in the error.
+pub async fn bounded<T>(
+    what: &'static str,
+    call: impl Future<Output = lapin::Result<T>>,
+) -> anyhow::Result<T> {
+    match tokio::time::timeout(BROKER_CALL_TIMEOUT, call).await {
+        Ok(result) => result.context(what),
+        Err(_) => Err(timed_out(what).into()),
+    }
+}
+
+/// Closes a connection at shutdown, waiting briefly: the broker forgets it either way once the
+/// process ends.
+pub async fn close(connection: Connection) {
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, connection.close(200, "shutdown".into())).await;
+}
+
+/// How long a clean close waits for the broker's answer.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn timed_out(what: &str) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!("{what}: RabbitMQ did not answer within {} s", BROKER_CALL_TIMEOUT.as_secs()),
+    )
 }
 
 /// How a role's broker sessions are logged: a loss once at WARN with the node it was on, failed

@@ -14,7 +14,7 @@ use sqlx::PgPool;
 use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 
-use super::{BrokerHealth, JobMessage, SessionLog, Topology};
+use super::{BrokerHealth, JobMessage, SessionLog, Topology, bounded};
 use crate::{config::BrokerUrls, db::outbox};
 
 /// Rows published per transaction.
@@ -93,17 +93,40 @@ impl Relay {
     }
 
     async fn session(&self, shutdown: &CancellationToken, log: &mut SessionLog) -> anyhow::Result<()> {
+        let opened = tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            opened = self.open() => opened?,
+        };
+        let (session, channel) = opened;
+        self.publish_until(shutdown, &channel, log, &session.node).await?;
+        super::close(session.connection).await;
+        Ok(())
+    }
+
+    /// Connects, opens a confirming channel and declares the topology.
+    async fn open(&self) -> anyhow::Result<(super::Session, Channel)> {
         let session = super::connect(&self.amqp_url, &format!("ipscopy relay {}", self.topology.jobs_queue))
             .await
             .context("connecting to RabbitMQ")?;
-        let channel = session.connection.create_channel().await?;
-        channel.confirm_select(ConfirmSelectOptions::default()).await?;
-        self.topology.declare(&channel).await.context("declaring the topology")?;
+        let channel = bounded("opening a channel", session.connection.create_channel()).await?;
+        bounded("turning on publisher confirms", channel.confirm_select(ConfirmSelectOptions::default()))
+            .await?;
+        bounded("declaring the topology", self.topology.declare(&channel)).await?;
+        Ok((session, channel))
+    }
+
+    async fn publish_until(
+        &self,
+        shutdown: &CancellationToken,
+        channel: &Channel,
+        log: &mut SessionLog,
+        node: &str,
+    ) -> anyhow::Result<()> {
         self.health.set(true);
-        log.connected(&session.node);
+        log.connected(node);
         let mut finals = self.finals.subscribe();
         loop {
-            while self.publish_batch(&channel).await? == BATCH as usize {}
+            while self.publish_batch(channel).await? == BATCH as usize {}
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
                 () = self.wake.notified() => {}
@@ -132,18 +155,23 @@ impl Relay {
         }
         let confirms = rows.iter().map(|&(_, job_id)| async move {
             let body = serde_json::to_vec(&JobMessage { job_id })?;
-            let confirm = channel
-                .basic_publish(
-                    "".into(),
-                    self.topology.jobs_queue.as_str().into(),
-                    BasicPublishOptions { mandatory: true, ..BasicPublishOptions::default() },
-                    &body,
-                    BasicProperties::default()
-                        .with_delivery_mode(2)
-                        .with_content_type("application/json".into()),
-                )
-                .await?
-                .await?;
+            // Unbounded, a broker that stops confirming (a resource alarm blocks publishers)
+            // would hold this transaction open for ever; given up, the rows stay due.
+            let confirm = bounded("publishing a job message", async {
+                channel
+                    .basic_publish(
+                        "".into(),
+                        self.topology.jobs_queue.as_str().into(),
+                        BasicPublishOptions { mandatory: true, ..BasicPublishOptions::default() },
+                        &body,
+                        BasicProperties::default()
+                            .with_delivery_mode(2)
+                            .with_content_type("application/json".into()),
+                    )
+                    .await?
+                    .await
+            })
+            .await?;
             if !confirm.is_ack() || confirm.take_message().is_some() {
                 bail!("RabbitMQ did not accept the message for job {job_id}");
             }

@@ -58,7 +58,7 @@ impl Limits {
 }
 
 /// How long shutdown waits for open connections to finish their requests.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a refused connection may take to send its request head before it is answered.
 const REFUSAL_READ: Duration = Duration::from_millis(200);
 /// A refused connection gets this long to take its 503.

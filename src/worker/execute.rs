@@ -137,7 +137,7 @@ async fn attempt(
         return Err(JobFailure::source_gone().into());
     };
     let modifier = ipscopy_render::parse(&job.url_modifier).map_err(JobFailure::invalid_modifier)?;
-    let bytes = match ctx.sources.get(&ctx.storage, &source_key).await {
+    let (key, bytes) = match ctx.sources.get(&ctx.storage, &source_key).await {
         // An upload with `overwrite` replaced the master (and deleted the old one) after the
         // claim read its key: the copy is made from the new one.
         Err(StorageError::NotFound(_)) => {
@@ -146,7 +146,9 @@ async fn attempt(
                 None => Ok(None),
             };
             match current {
-                Ok(Some(current)) if current != source_key => ctx.sources.get(&ctx.storage, &current).await,
+                Ok(Some(current)) if current != source_key => {
+                    ctx.sources.get(&ctx.storage, &current).await.map(|bytes| (current, bytes))
+                }
                 Ok(_) => Err(StorageError::NotFound(source_key)),
                 Err(e) => {
                     tracing::warn!(error = %e, "reading the source's current key failed");
@@ -154,7 +156,7 @@ async fn attempt(
                 }
             }
         }
-        read => read,
+        read => read.map(|bytes| (source_key, bytes)),
     }
     .map_err(|e| match e {
         StorageError::NotFound(_) => JobFailure::source_object_missing(),
@@ -164,24 +166,7 @@ async fn attempt(
         }
     })?;
     check(cancel)?;
-    let limits = ctx.limits.clone();
-    // The permit moves into the render thread: a render abandoned at its time limit keeps its
-    // slot until it really ends, so memory stays bounded by render threads × per-render budget.
-    let permit =
-        ctx.render_permits.clone().acquire_owned().await.map_err(|_| JobFailure::worker_stopping())?;
-    check(cancel)?;
-    let render_started = Instant::now();
-    let render = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        ipscopy_render::render(&bytes, &modifier, &limits)
-    });
-    // A render past its time limit is abandoned: its thread finishes on its own, its result is dropped.
-    let rendered = tokio::time::timeout(ctx.timing.render_timeout, render)
-        .await
-        .map_err(|_| JobFailure::render_timeout(ctx.timing.render_timeout))?
-        .map_err(JobFailure::render_crashed)?
-        .map_err(JobFailure::from)?;
-    crate::metrics::rendered(render_started.elapsed());
+    let rendered = super::render::render(ctx, &key, bytes, &modifier).await?;
     check(cancel)?;
     let stored = Stored {
         key: asset_key(job.company_id, job.target_asset_id),

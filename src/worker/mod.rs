@@ -1,8 +1,10 @@
 //! The worker role: consumes job messages, runs each job, acks after the outcome is committed.
 
+mod decodes;
 mod execute;
 pub mod finalize;
 mod import;
+mod render;
 mod rescue;
 mod sources;
 
@@ -18,6 +20,7 @@ use anyhow::Context;
 use futures::StreamExt;
 use ipscopy_render::Limits;
 use lapin::{
+    Channel, Consumer,
     message::Delivery,
     options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions},
     types::FieldTable,
@@ -25,13 +28,14 @@ use lapin::{
 use sqlx::PgPool;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
+pub use decodes::DecodeCache;
 pub use execute::{Outcome, Timing};
 pub use import::Fetcher;
 pub use rescue::rescue_stale_jobs;
 pub use sources::SourceCache;
 
 use crate::{
-    queue::{JobMessage, Relay, SessionLog, Topology},
+    queue::{JobMessage, Relay, Session, SessionLog, Topology, bounded},
     storage::Storage,
 };
 
@@ -78,6 +82,8 @@ pub struct JobContext {
     pub render_permits: Arc<tokio::sync::Semaphore>,
     /// Masters fetched recently, for the next copies of them.
     pub sources: SourceCache,
+    /// Masters decoded recently, for the next copies that decode them alike.
+    pub decodes: DecodeCache,
     /// Fetches the sources of imports.
     pub fetcher: Fetcher,
 }
@@ -126,22 +132,11 @@ impl Worker {
         in_flight: &TaskTracker,
         log: &mut SessionLog,
     ) -> anyhow::Result<()> {
-        let session =
-            crate::queue::connect(&self.amqp_url, &format!("ipscopy worker {}", self.topology.jobs_queue))
-                .await
-                .context("connecting to RabbitMQ")?;
-        let channel = session.connection.create_channel().await?;
-        self.topology.declare(&channel).await.context("declaring the topology")?;
-        let prefetch = u16::try_from(self.slots).unwrap_or(u16::MAX);
-        channel.basic_qos(prefetch, BasicQosOptions::default()).await?;
-        let mut consumer = channel
-            .basic_consume(
-                self.topology.jobs_queue.as_str().into(),
-                format!("ipscopy-worker-{}", uuid::Uuid::new_v4()).into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
+        let opened = tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            opened = self.open() => opened?,
+        };
+        let (session, _channel, mut consumer) = opened;
         log.connected(&session.node);
         tracing::info!(queue = %self.topology.jobs_queue, slots = self.slots, "worker consuming");
         loop {
@@ -154,7 +149,7 @@ impl Worker {
                         // rescuer re-runs their jobs once their heartbeats stop.
                         tracing::warn!(jobs = in_flight.len(), "shutdown timeout reached; leaving jobs unfinished");
                     }
-                    let _ = channel.close(200, "shutdown".into()).await;
+                    crate::queue::close(session.connection).await;
                     return Ok(());
                 }
                 next = consumer.next() => match next {
@@ -165,6 +160,31 @@ impl Worker {
             let ctx = self.ctx.clone();
             in_flight.spawn(handle(ctx, self.busy.slot(), delivery));
         }
+    }
+}
+
+impl Worker {
+    /// Connects, declares the topology and starts consuming with a prefetch of the slots.
+    async fn open(&self) -> anyhow::Result<(Session, Channel, Consumer)> {
+        let session =
+            crate::queue::connect(&self.amqp_url, &format!("ipscopy worker {}", self.topology.jobs_queue))
+                .await
+                .context("connecting to RabbitMQ")?;
+        let channel = bounded("opening a channel", session.connection.create_channel()).await?;
+        bounded("declaring the topology", self.topology.declare(&channel)).await?;
+        let prefetch = u16::try_from(self.slots).unwrap_or(u16::MAX);
+        bounded("setting the prefetch", channel.basic_qos(prefetch, BasicQosOptions::default())).await?;
+        let consumer = bounded(
+            "starting the consumer",
+            channel.basic_consume(
+                self.topology.jobs_queue.as_str().into(),
+                format!("ipscopy-worker-{}", uuid::Uuid::new_v4()).into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            ),
+        )
+        .await?;
+        Ok((session, channel, consumer))
     }
 }
 

@@ -123,6 +123,7 @@ pub async fn spawn(roles: Roles, configure: impl FnOnce(&mut Settings)) -> TestA
             shutdown_timeout_ms: 10_000,
             retry_delay_scale: 1.0,
             source_cache_bytes: 64 << 20,
+            decode_cache_bytes: 64 << 20,
         },
         webhook: WebhookSettings::default(),
         import: ImportSettings::default(),
@@ -143,7 +144,7 @@ pub async fn spawn(roles: Roles, configure: impl FnOnce(&mut Settings)) -> TestA
     TestApp {
         base: format!("http://{}", http_addr.expect("api role")),
         ops_base: format!("http://{ops_addr}"),
-        http: reqwest::Client::new(),
+        http: test_client(),
         pool,
         running: leftovers.running.take(),
         company,
@@ -226,7 +227,8 @@ impl TestApp {
     pub async fn stop(mut self) {
         self.leftovers.shutdown.cancel();
         if let Some(running) = self.running.take() {
-            running.wait().await;
+            let left = running.wait().await;
+            assert!(left.is_empty(), "the app's shutdown overran with these roles still running: {left:?}");
         }
         drop_deployment(&self.leftovers.prefix, &self.leftovers.db_name).await;
         self.leftovers.armed = false;
@@ -279,8 +281,27 @@ impl Drop for Leftovers {
     }
 }
 
+/// An HTTP client whose every call ends within two minutes: a request the app never answers
+/// fails its test, naming the call, instead of holding the whole run.
+pub fn test_client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(CALL_TIMEOUT).build().expect("an HTTP client")
+}
+
+const CALL_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Deletes a test deployment's queues, exchange and database; errors are ignored (best effort).
 pub async fn drop_deployment(prefix: &str, db_name: &str) {
+    // Best effort, but bounded: a clean-up must not be what holds a test run.
+    if tokio::time::timeout(CLEANUP_TIMEOUT, remove_deployment(prefix, db_name)).await.is_err() {
+        println!(
+            "clean-up of {db_name} did not finish within {CLEANUP_TIMEOUT:?}; scripts/test sweeps it later"
+        );
+    }
+}
+
+const CLEANUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+async fn remove_deployment(prefix: &str, db_name: &str) {
     let topology = Topology::new(prefix);
     let broker = ipscopy::config::BrokerUrls::from(amqp_url());
     if let Ok(ipscopy::queue::Session { connection, .. }) =

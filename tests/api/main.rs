@@ -15,5 +15,6 @@ mod imports;
 mod isolation;
 mod jobs;
 mod log_secrets;
+mod renditions;
 mod storage;
 mod uploads;

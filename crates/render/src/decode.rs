@@ -60,6 +60,7 @@ impl Header {
 }
 
 /// Decoded pixels plus the metadata a copy keeps.
+#[derive(Clone)]
 pub(crate) struct Decoded {
     pub raster: Raster,
     pub icc: Option<Vec<u8>>,

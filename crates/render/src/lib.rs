@@ -22,4 +22,4 @@ pub use error::{ModifierError, RenderError};
 pub use intake::{HEAD_BYTES, TAIL_BYTES, check_ending, probe_head};
 pub use limits::Limits;
 pub use modifier::{Modifier, OutputFormat, parse};
-pub use pipeline::{Rendered, SourceInfo, planned_size, probe, render};
+pub use pipeline::{Decoded, Prepared, Rendered, SourceInfo, planned_size, prepare, probe, render};

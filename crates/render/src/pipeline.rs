@@ -66,8 +66,38 @@ fn shrink_margin(mode: ResMode) -> f64 {
     }
 }
 
-/// Renders `source` through `modifier`.
-pub fn render(source: &[u8], modifier: &Modifier, limits: &Limits) -> Result<Rendered, RenderError> {
+/// A render checked against its source's header and planned, before any pixel is decoded.
+/// Renders of one source with the same [`Prepared::decode_scale`] decode it the same way, so
+/// one [`Decoded`] can serve them all: [`Prepared::finish`] gives the bytes [`render`] gives.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    header: Header,
+    plan: Plan,
+    modifier: Modifier,
+    shrink: u32,
+}
+
+/// A source's pixels as renders decode them (shrink-on-load applied, turned upright), with the
+/// metadata a copy keeps; [`Prepared::finish`] only reads it.
+#[derive(Clone)]
+pub struct Decoded(decode::Decoded);
+
+impl std::fmt::Debug for Decoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = &self.0.raster;
+        write!(f, "Decoded({}×{}×{})", r.w, r.h, r.ch)
+    }
+}
+
+impl Decoded {
+    /// Bytes of memory the pixels and the profile take.
+    pub fn heap_bytes(&self) -> usize {
+        self.0.raster.data.len() + self.0.icc.as_ref().map_or(0, Vec::len)
+    }
+}
+
+/// Reads `source`'s header, checks the limits and plans the render through `modifier`.
+pub fn prepare(source: &[u8], modifier: &Modifier, limits: &Limits) -> Result<Prepared, RenderError> {
     let header = decode::header(source)?;
     let upright = header.upright();
     limits.source(upright)?;
@@ -75,20 +105,61 @@ pub fn render(source: &[u8], modifier: &Modifier, limits: &Limits) -> Result<Ren
         limits.frames(crate::meta::gif_frames(source).unwrap_or(1))?;
     }
     let plan = plan::build(modifier, upright.0, upright.1, limits)?;
-    let r = Renderer::new(modifier, &plan);
-    let (img, icc, dpi) = r.pixels(source, &header)?;
-    let img = r.finish(img);
-    let icc = icc.as_deref().filter(|p| keeps_profile(modifier, &img, p));
-    let carry = Carry { icc, dpi: modifier.print_res.map(Dpi).or(dpi) };
-    let bytes = encode::encode(&img, modifier, &carry)?;
-    if bytes.len() > limits.max_encoded_bytes {
-        return Err(RenderError::LimitExceeded(format!(
-            "the encoded copy is {} bytes, above the {} byte limit",
-            bytes.len(),
-            limits.max_encoded_bytes
-        )));
+    let shrink = Renderer::new(modifier, &plan).shrink(&header);
+    Ok(Prepared { header, plan, modifier: modifier.clone(), shrink })
+}
+
+impl Prepared {
+    /// The shrink-on-load divisor the decode uses (1, 2, 4 or 8): all a decode depends on
+    /// besides the source's bytes.
+    pub fn decode_scale(&self) -> u32 {
+        self.shrink
     }
-    Ok(Rendered { bytes, width: img.w, height: img.h, format: modifier.fmt.format })
+
+    /// At most how many bytes the decoded pixels take (four channels of the shrunk size).
+    pub fn decoded_bytes(&self) -> u64 {
+        let (w, h) = self.header.stored;
+        let s = u64::from(self.shrink);
+        u64::from(w).div_ceil(s) * u64::from(h).div_ceil(s) * 4
+    }
+
+    /// Decodes `source`, which must be the bytes this render was prepared from.
+    pub fn decode(&self, source: &[u8]) -> Result<Decoded, RenderError> {
+        decode::decode(source, &self.header, self.shrink).map(Decoded)
+    }
+
+    /// Decodes `source` (the bytes this render was prepared from) and renders from it.
+    pub fn render(&self, source: &[u8], limits: &Limits) -> Result<Rendered, RenderError> {
+        self.complete(self.decode(source)?.0, limits)
+    }
+
+    /// Renders from `decoded`, a decode of this render's source at its [`Self::decode_scale`].
+    pub fn finish(&self, decoded: &Decoded, limits: &Limits) -> Result<Rendered, RenderError> {
+        self.complete(decoded.0.clone(), limits)
+    }
+
+    fn complete(&self, decoded: decode::Decoded, limits: &Limits) -> Result<Rendered, RenderError> {
+        let modifier = &self.modifier;
+        let r = Renderer::new(modifier, &self.plan);
+        let (img, icc, dpi) = r.pixels(decoded)?;
+        let img = r.finish(img);
+        let icc = icc.as_deref().filter(|p| keeps_profile(modifier, &img, p));
+        let carry = Carry { icc, dpi: modifier.print_res.map(Dpi).or(dpi) };
+        let bytes = encode::encode(&img, modifier, &carry)?;
+        if bytes.len() > limits.max_encoded_bytes {
+            return Err(RenderError::LimitExceeded(format!(
+                "the encoded copy is {} bytes, above the {} byte limit",
+                bytes.len(),
+                limits.max_encoded_bytes
+            )));
+        }
+        Ok(Rendered { bytes, width: img.w, height: img.h, format: modifier.fmt.format })
+    }
+}
+
+/// Renders `source` through `modifier`: [`prepare`], decode, finish.
+pub fn render(source: &[u8], modifier: &Modifier, limits: &Limits) -> Result<Rendered, RenderError> {
+    prepare(source, modifier, limits)?.render(source, limits)
 }
 
 /// Spec §7.5: the source profile is embedded when the format can hold one — but only if it
@@ -171,8 +242,7 @@ impl<'a> Renderer<'a> {
         [8, 4, 2].into_iter().find(|&d| ratio >= f64::from(d) * shrink_margin(self.m.res_mode)).unwrap_or(1)
     }
 
-    fn pixels(&self, source: &[u8], header: &Header) -> Result<Pixels, RenderError> {
-        let decoded = decode::decode(source, header, self.shrink(header))?;
+    fn pixels(&self, decoded: decode::Decoded) -> Result<Pixels, RenderError> {
         let mut img = decoded.raster;
         if img.ch == 4 && !self.exact_alpha {
             img = img.flatten(self.m.bgc);

@@ -57,10 +57,21 @@ pub async fn run(
     let store_shutdown = CancellationToken::new();
     let (storage, _) = open_storage(&args.s3, store_shutdown.clone()).await?;
     let bytes = source_bytes(args).await?;
-    let source = admin::add_image(pool, &storage, company, &folder, "source", bytes).await;
+    let masters = args.masters.clamp(1, args.copies.max(1));
+    let stored: anyhow::Result<Vec<String>> = async {
+        let mut sources = Vec::with_capacity(masters);
+        for i in 0..masters {
+            let name = format!("source-{i}");
+            sources.push(
+                admin::add_image(pool, &storage, company, &folder, &name, bytes.clone()).await?.to_string(),
+            );
+        }
+        Ok(sources)
+    }
+    .await;
     store_shutdown.cancel();
-    let source = source?;
-    eprintln!("company {company}, source {source}, {} copies of {:?}", args.copies, args.modifier);
+    let sources = stored?;
+    eprintln!("company {company}, {} copies of {masters} master(s) through {:?}", args.copies, args.modifier);
 
     let bodies: Vec<Value> = (0..args.copies)
         .collect::<Vec<_>>()
@@ -68,12 +79,12 @@ pub async fn run(
         .map(|chunk| {
             let items: Vec<Value> = chunk
                 .iter()
-                .map(|i| {
+                .map(|&i| {
                     json!({
-                        "assetHandle": source.to_string(),
+                        "assetHandle": sources[i * masters / args.copies.max(1)],
                         "folderHandle": folder.to_string(),
                         "name": format!("copy-{i}"),
-                        "urlModifier": args.modifier,
+                        "urlModifier": args.modifier[i % args.modifier.len()],
                     })
                 })
                 .collect();

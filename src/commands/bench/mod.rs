@@ -54,9 +54,15 @@ pub struct BenchArgs {
     /// Copy this image file instead of the generated PNG (a real photo, say).
     #[arg(long)]
     source_file: Option<std::path::PathBuf>,
-    /// The urlModifier of every copy.
+    /// The urlModifier of the copies; given several times, copy i takes the (i mod n)-th, so
+    /// each master gets every one when `--masters` is the copies divided by n.
     #[arg(long, default_value = "wid=32")]
-    modifier: String,
+    modifier: Vec<String>,
+    /// Masters the copies are made from, each the image stored under its own key (so neither
+    /// the worker's master cache nor its decode cache serves one for another): copy i is made
+    /// from master i × masters / copies, so consecutive copies share a master.
+    #[arg(long, default_value_t = 1)]
+    masters: usize,
     /// Webhook receivers started in this process (on loopback; the server must allow
     /// 127.0.0.1/32) and subscribed to copy.succeeded before the copies are submitted.
     #[arg(long, default_value_t = 0)]
