@@ -37,12 +37,16 @@ fn progress_bar(len: usize, message: &'static str) -> anyhow::Result<ProgressBar
     Ok(bar)
 }
 
-/// The image the copies are made from: `--source-file`, or a generated PNG.
-pub async fn source_bytes(args: &BenchArgs) -> anyhow::Result<Vec<u8>> {
-    match &args.source_file {
-        Some(path) => tokio::fs::read(path).await.with_context(|| format!("reading {}", path.display())),
-        None => source_png(args.source_size),
+/// The images the copies are made from: the `--source-file`s, or a generated PNG.
+pub async fn source_bytes(args: &BenchArgs) -> anyhow::Result<Vec<Vec<u8>>> {
+    if args.source_file.is_empty() {
+        return Ok(vec![source_png(args.source_size)?]);
     }
+    let mut files = Vec::with_capacity(args.source_file.len());
+    for path in &args.source_file {
+        files.push(tokio::fs::read(path).await.with_context(|| format!("reading {}", path.display()))?);
+    }
+    Ok(files)
 }
 
 /// Runs the copies and prints the figures; returns the completed copies per second.
@@ -56,15 +60,13 @@ pub async fn run(
     let folder = admin::add_folder(pool, company, "/bench").await?;
     let store_shutdown = CancellationToken::new();
     let (storage, _) = open_storage(&args.s3, store_shutdown.clone()).await?;
-    let bytes = source_bytes(args).await?;
+    let files = source_bytes(args).await?;
     let masters = args.masters.clamp(1, args.copies.max(1));
     let stored: anyhow::Result<Vec<String>> = async {
         let mut sources = Vec::with_capacity(masters);
         for i in 0..masters {
-            let name = format!("source-{i}");
-            sources.push(
-                admin::add_image(pool, &storage, company, &folder, &name, bytes.clone()).await?.to_string(),
-            );
+            let (name, bytes) = (format!("source-{i}"), files[i % files.len()].clone());
+            sources.push(admin::add_image(pool, &storage, company, &folder, &name, bytes).await?.to_string());
         }
         Ok(sources)
     }
@@ -140,7 +142,7 @@ pub async fn run(
     println!("copies failed      {failed}");
     println!("accepted/s         {:.0}", accepted as f64 / submit_elapsed.as_secs_f64());
     let completed_per_sec = accepted as f64 / total_secs.unwrap_or(f64::NAN);
-    println!("completed/s        {completed_per_sec:.0}");
+    println!("completed/s        {completed_per_sec:.1}");
     println!(
         "submit→done ms     p50 {:.0}  p95 {:.0}  p99 {:.0}",
         report::percentile(&latencies, 50.0),

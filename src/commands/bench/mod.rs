@@ -51,9 +51,10 @@ pub struct BenchArgs {
     /// Side of the square PNG source, in pixels.
     #[arg(long, default_value_t = 64)]
     source_size: u32,
-    /// Copy this image file instead of the generated PNG (a real photo, say).
+    /// Copy this image file instead of the generated PNG (a real photo, say); given several
+    /// times, master j is the (j mod n)-th file.
     #[arg(long)]
-    source_file: Option<std::path::PathBuf>,
+    source_file: Vec<std::path::PathBuf>,
     /// The urlModifier of the copies; given several times, copy i takes the (i mod n)-th, so
     /// each master gets every one when `--masters` is the copies divided by n.
     #[arg(long, default_value = "wid=32")]
@@ -239,7 +240,7 @@ async fn compare_imports(
     tag: &str,
     shutdown: &tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<()> {
-    let bytes = copies::source_bytes(args).await?;
+    let bytes = copies::source_bytes(args).await?.swap_remove(0);
     let imported = imports::run(args, pool, api, tag, bytes, shutdown).await?;
     let copied = copies::run(args, pool, api, company, &Endpoints::default()).await?;
     println!("imports/copies     {:.2} (completed/s ratio, {:?} copies)", imported / copied, args.modifier);
