@@ -53,20 +53,31 @@ set_of() {
 }
 
 render_only() { # copies/s of one `ipscopy render` per core over the set's copies
-  local start end m i
+  local start end m i c running=0 failed=0
   start=$(date +%s.%N)
+  # Each modifier's copies are dealt to one process per core; the processes of all modifiers
+  # run with at most one per core at a time, so no core waits for a modifier's last process.
   for m in "${!modifiers[@]}"; do
-    # The copies that take modifier m, dealt round-robin to one process per core.
     local -a share=()
     for ((i = m; i < copies; i += ${#modifiers[@]})); do share+=("${files[i % ${#files[@]}]}"); done
     for ((c = 0; c < cores; c++)); do
       local -a mine=()
       for ((i = c; i < ${#share[@]}; i += cores)); do mine+=("${share[i]}"); done
-      ((${#mine[@]})) && "$bin" render --modifier "${modifiers[m]}" --out-dir "$work/out" "${mine[@]}" >/dev/null &
+      ((${#mine[@]})) || continue
+      if ((running == cores)); then
+        wait -n || failed=1
+        running=$((running - 1))
+      fi
+      "$bin" render --modifier "${modifiers[m]}" --out-dir "$work/out" "${mine[@]}" >/dev/null &
+      running=$((running + 1))
     done
-    wait
+  done
+  while ((running > 0)); do
+    wait -n || failed=1
+    running=$((running - 1))
   done
   end=$(date +%s.%N)
+  ((failed == 0)) || { echo "an ipscopy render failed" >&2; exit 1; }
   awk -v n="$copies" -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", n / (e - s) }'
 }
 

@@ -71,6 +71,21 @@ pub async fn bounded<T>(
     }
 }
 
+/// Connects as `role` (the connection's name carries the jobs queue), opens a channel and
+/// declares the topology on it, each step bounded.
+pub async fn open(
+    urls: &BrokerUrls,
+    role: &str,
+    topology: &Topology,
+) -> anyhow::Result<(Session, lapin::Channel)> {
+    let session = connect(urls, &format!("ipscopy {role} {}", topology.jobs_queue))
+        .await
+        .context("connecting to RabbitMQ")?;
+    let channel = bounded("opening a channel", session.connection.create_channel()).await?;
+    bounded("declaring the topology", topology.declare(&channel)).await?;
+    Ok((session, channel))
+}
+
 /// Closes a connection at shutdown, waiting briefly: the broker forgets it either way once the
 /// process ends.
 pub async fn close(connection: Connection) {

@@ -4,7 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use futures::future::try_join_all;
 use lapin::{
     BasicProperties, Channel,
@@ -103,15 +103,11 @@ impl Relay {
         Ok(())
     }
 
-    /// Connects, opens a confirming channel and declares the topology.
+    /// Connects and opens a confirming channel.
     async fn open(&self) -> anyhow::Result<(super::Session, Channel)> {
-        let session = super::connect(&self.amqp_url, &format!("ipscopy relay {}", self.topology.jobs_queue))
-            .await
-            .context("connecting to RabbitMQ")?;
-        let channel = bounded("opening a channel", session.connection.create_channel()).await?;
+        let (session, channel) = super::open(&self.amqp_url, "relay", &self.topology).await?;
         bounded("turning on publisher confirms", channel.confirm_select(ConfirmSelectOptions::default()))
             .await?;
-        bounded("declaring the topology", self.topology.declare(&channel)).await?;
         Ok((session, channel))
     }
 
@@ -126,7 +122,7 @@ impl Relay {
         log.connected(node);
         let mut finals = self.finals.subscribe();
         loop {
-            while self.publish_batch(channel).await? == BATCH as usize {}
+            while self.publish_batch(channel).await? == BATCH as usize && !shutdown.is_cancelled() {}
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
                 () = self.wake.notified() => {}

@@ -5,7 +5,7 @@ mod stream;
 
 use aws_sdk_s3::{
     Client,
-    config::{BehaviorVersion, Credentials, Region},
+    config::{BehaviorVersion, Credentials, Region, timeout::TimeoutConfig},
     error::{ProvideErrorMetadata, SdkError},
     operation::get_object::GetObjectError,
     primitives::ByteStream,
@@ -163,8 +163,23 @@ pub fn client_config(settings: &S3Settings, endpoint: &str) -> aws_sdk_s3::Confi
         .endpoint_url(endpoint)
         .force_path_style(true)
         .credentials_provider(credentials)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .read_timeout(FIRST_BYTE_TIMEOUT)
+                .build(),
+        )
         .build()
 }
+
+/// The SDK's own default for opening a connection.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(3_100);
+
+/// How long a request may take from its start (its body sent, at most one part or one small
+/// object) to the first byte of its answer: without it, a store that accepts a request and
+/// never answers holds the job (or the upload) for ever. Generous, since completing a multipart
+/// upload of gigabytes answers only once the parts are joined.
+const FIRST_BYTE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// A body's SHA-256 in its signature guards it against changes on the way; over TLS, or to a
 /// store on this machine, nothing on the way can change it, and the hash costs as much CPU as

@@ -12,7 +12,7 @@ use std::{
     future::Future,
     sync::{
         Arc,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, Ordering},
     },
     time::Duration,
 };
@@ -62,17 +62,25 @@ impl DecodeCache {
         let Some(cache) = self.cache.as_ref().filter(|_| self.admits(prepared)) else {
             return decode.await.map(Arc::new);
         };
-        let decoded = AtomicU64::new(0);
+        let decoded = AtomicBool::new(false);
+        let key = (key.to_owned(), prepared.decode_scale());
         let result = cache
-            .try_get_with((key.to_owned(), prepared.decode_scale()), async {
-                decoded.store(1, Ordering::Relaxed);
+            .try_get_with_by_ref(&key, async {
+                decoded.store(true, Ordering::Relaxed);
                 decode.await.map(Arc::new)
             })
             .await;
-        let miss = decoded.load(Ordering::Relaxed) == 1;
+        let miss = decoded.load(Ordering::Relaxed);
         let counter = if miss { &self.stats.misses } else { &self.stats.hits };
         counter.fetch_add(1, Ordering::Relaxed);
         crate::metrics::decode_cache_lookup(miss);
+        // The size was estimated before decoding; a decode that came out larger (a lossless
+        // JPEG, which libjpeg does not shrink on load) is used but not kept.
+        if let Ok(decoded) = &result
+            && decoded.heap_bytes() as u64 > self.largest
+        {
+            cache.invalidate(&key).await;
+        }
         crate::metrics::decode_cache_bytes(cache.weighted_size());
         // A failed decode is not kept: each waiter gets its error, the next caller tries again.
         result.map_err(|e| e.as_ref().clone())

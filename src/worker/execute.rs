@@ -36,7 +36,7 @@ pub enum Outcome {
 
 /// Why an attempt stopped before producing a copy.
 #[derive(Debug)]
-enum Stop {
+pub(super) enum Stop {
     /// It failed; [`JobFailure::is_transient`] says whether another attempt may help.
     Failed(JobFailure),
     /// A cancel was requested while the job ran.
@@ -166,7 +166,7 @@ async fn attempt(
         }
     })?;
     check(cancel)?;
-    let rendered = super::render::render(ctx, &key, bytes, &modifier).await?;
+    let rendered = super::render::render(ctx, &key, bytes, &modifier, cancel).await?;
     check(cancel)?;
     let stored = Stored {
         key: asset_key(job.company_id, job.target_asset_id),

@@ -16,7 +16,6 @@ use std::{
     time::Duration,
 };
 
-use anyhow::Context;
 use futures::StreamExt;
 use ipscopy_render::Limits;
 use lapin::{
@@ -107,51 +106,57 @@ impl Worker {
     pub async fn run(self, shutdown: CancellationToken) {
         let in_flight = TaskTracker::new();
         let mut log = SessionLog::new("worker");
+        let mut open = None;
         while !shutdown.is_cancelled() {
-            if let Err(e) = self.session(&shutdown, &in_flight, &mut log).await {
-                log.failed(&e);
-                tokio::select! {
-                    () = shutdown.cancelled() => {}
-                    () = tokio::time::sleep(RECONNECT_DELAY) => {}
+            match self.session(&shutdown, &in_flight, &mut log).await {
+                Ok(session) => {
+                    open = session;
+                    break;
+                }
+                Err(e) => {
+                    log.failed(&e);
+                    tokio::select! {
+                        () = shutdown.cancelled() => {}
+                        () = tokio::time::sleep(RECONNECT_DELAY) => {}
+                    }
                 }
             }
         }
+        // One drain, whichever way the consuming ended; the connection stays open meanwhile so
+        // the jobs can acknowledge their deliveries.
         in_flight.close();
+        tracing::info!(jobs = in_flight.len(), "worker draining in-flight jobs");
         if tokio::time::timeout(self.shutdown_timeout, in_flight.wait()).await.is_err() {
+            // Their deliveries go back to the queue when the connection closes; the rescuer
+            // re-runs their jobs once their heartbeats stop.
             tracing::warn!(
                 jobs = in_flight.len(),
                 "worker stopped with jobs unfinished; they will run again"
             );
         }
+        if let Some(Consuming { session, .. }) = open {
+            crate::queue::close(session.connection).await;
+        }
         tracing::info!("worker stopped");
     }
 
+    /// Consumes until `shutdown` (then hands back the open session) or a broker error.
     async fn session(
         &self,
         shutdown: &CancellationToken,
         in_flight: &TaskTracker,
         log: &mut SessionLog,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Option<Consuming>> {
         let opened = tokio::select! {
-            () = shutdown.cancelled() => return Ok(()),
+            () = shutdown.cancelled() => return Ok(None),
             opened = self.open() => opened?,
         };
-        let (session, _channel, mut consumer) = opened;
+        let Consuming { session, channel, mut consumer } = opened;
         log.connected(&session.node);
         tracing::info!(queue = %self.topology.jobs_queue, slots = self.slots, "worker consuming");
         loop {
             let delivery = tokio::select! {
-                () = shutdown.cancelled() => {
-                    in_flight.close();
-                    tracing::info!(jobs = in_flight.len(), "worker draining in-flight jobs");
-                    if tokio::time::timeout(self.shutdown_timeout, in_flight.wait()).await.is_err() {
-                        // Their deliveries go back to the queue when the channel closes; the
-                        // rescuer re-runs their jobs once their heartbeats stop.
-                        tracing::warn!(jobs = in_flight.len(), "shutdown timeout reached; leaving jobs unfinished");
-                    }
-                    crate::queue::close(session.connection).await;
-                    return Ok(());
-                }
+                () = shutdown.cancelled() => return Ok(Some(Consuming { session, channel, consumer })),
                 next = consumer.next() => match next {
                     Some(delivery) => delivery?,
                     None => anyhow::bail!("the broker cancelled the consumer"),
@@ -165,13 +170,8 @@ impl Worker {
 
 impl Worker {
     /// Connects, declares the topology and starts consuming with a prefetch of the slots.
-    async fn open(&self) -> anyhow::Result<(Session, Channel, Consumer)> {
-        let session =
-            crate::queue::connect(&self.amqp_url, &format!("ipscopy worker {}", self.topology.jobs_queue))
-                .await
-                .context("connecting to RabbitMQ")?;
-        let channel = bounded("opening a channel", session.connection.create_channel()).await?;
-        bounded("declaring the topology", self.topology.declare(&channel)).await?;
+    async fn open(&self) -> anyhow::Result<Consuming> {
+        let (session, channel) = crate::queue::open(&self.amqp_url, "worker", &self.topology).await?;
         let prefetch = u16::try_from(self.slots).unwrap_or(u16::MAX);
         bounded("setting the prefetch", channel.basic_qos(prefetch, BasicQosOptions::default())).await?;
         let consumer = bounded(
@@ -184,8 +184,16 @@ impl Worker {
             ),
         )
         .await?;
-        Ok((session, channel, consumer))
+        Ok(Consuming { session, channel, consumer })
     }
+}
+
+/// A worker's broker session while it consumes.
+struct Consuming {
+    session: Session,
+    /// Held so the channel outlives the drain at shutdown.
+    channel: Channel,
+    consumer: Consumer,
 }
 
 async fn handle(ctx: JobContext, _slot: SlotGuard, delivery: Delivery) {

@@ -10,7 +10,8 @@ async fn renditions_of_one_master_in_one_batch_are_the_files_each_copy_makes_alo
     let app = spawn_app().await;
     let photo = fixture("rocket.jpg");
     let source = app.add_image("rocket", "rocket.jpg").await.to_string();
-    // On the 640 px photo the first three share one decode scale, the last two another.
+    // On the 640 px photo the first two share the 1/8 decode and the last two the 1/2 one (the
+    // quarter turn of the third needs the 1/4).
     let renditions =
         ["wid=60", "wid=70&fmt=webp", "wid=75&fmt=png&rotate=90", "wid=300", "wid=280&fmt=webp&qlt=70"];
     let items: Vec<_> = renditions

@@ -116,7 +116,8 @@ impl Prepared {
         self.shrink
     }
 
-    /// At most how many bytes the decoded pixels take (four channels of the shrunk size).
+    /// About how many bytes the decoded pixels take: four channels of the shrunk size (a
+    /// lossless JPEG, which libjpeg cannot shrink on load, decodes larger).
     pub fn decoded_bytes(&self) -> u64 {
         let (w, h) = self.header.stored;
         let s = u64::from(self.shrink);
