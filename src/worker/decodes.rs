@@ -93,13 +93,7 @@ impl DecodeCache {
 
     /// Bytes held now (after pending evictions ran).
     pub async fn held_bytes(&self) -> u64 {
-        match &self.cache {
-            Some(cache) => {
-                cache.run_pending_tasks().await;
-                cache.weighted_size()
-            }
-            None => 0,
-        }
+        super::sources::held_bytes(self.cache.as_ref()).await
     }
 }
 

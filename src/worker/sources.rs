@@ -76,13 +76,22 @@ impl SourceCache {
 
     /// Bytes held now (after pending evictions ran).
     pub async fn held_bytes(&self) -> u64 {
-        match &self.cache {
-            Some(cache) => {
-                cache.run_pending_tasks().await;
-                cache.weighted_size()
-            }
-            None => 0,
+        held_bytes(self.cache.as_ref()).await
+    }
+}
+
+/// Bytes a worker cache holds, after its pending evictions ran; 0 for a cache turned off.
+pub(super) async fn held_bytes<K, V>(cache: Option<&moka::future::Cache<K, V>>) -> u64
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    match cache {
+        Some(cache) => {
+            cache.run_pending_tasks().await;
+            cache.weighted_size()
         }
+        None => 0,
     }
 }
 
