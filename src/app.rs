@@ -1,11 +1,6 @@
 //! Builds and runs the roles of one process; shuts them down in order.
 
-use std::{
-    future::Future,
-    net::SocketAddr,
-    sync::{Arc, Mutex, PoisonError},
-    time::Duration,
-};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use sqlx::PgPool;
@@ -82,37 +77,22 @@ impl Running {
 }
 
 /// The tasks of a process (its roles, and the requests its listeners hand over), with the
-/// names of the roles still running.
-#[derive(Clone, Default)]
+/// roles by name.
+#[derive(Default)]
 struct Roster {
     tasks: TaskTracker,
-    running: Arc<Mutex<Vec<&'static str>>>,
+    roles: Vec<(&'static str, tokio::task::JoinHandle<()>)>,
 }
 
 impl Roster {
-    /// Spawns `role` under `name`; the name leaves the roster when the role ends, panicking or not.
-    fn spawn(&self, name: &'static str, role: impl Future<Output = ()> + Send + 'static) {
-        struct Listed(Arc<Mutex<Vec<&'static str>>>, &'static str);
-        impl Drop for Listed {
-            fn drop(&mut self) {
-                let mut names = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-                if let Some(at) = names.iter().position(|n| *n == self.1) {
-                    names.swap_remove(at);
-                }
-            }
-        }
-        self.running.lock().unwrap_or_else(PoisonError::into_inner).push(name);
-        let listed = Listed(self.running.clone(), name);
-        self.tasks.spawn(async move {
-            role.await;
-            drop(listed);
-        });
+    /// Spawns `role` under `name`.
+    fn spawn(&mut self, name: &'static str, role: impl Future<Output = ()> + Send + 'static) {
+        self.roles.push((name, self.tasks.spawn(role)));
     }
 
+    /// The names of the roles that have not ended.
     fn running(&self) -> Vec<&'static str> {
-        let mut names = self.running.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        names.sort_unstable();
-        names
+        self.roles.iter().filter(|(_, role)| !role.is_finished()).map(|(name, _)| *name).collect()
     }
 }
 
@@ -165,7 +145,7 @@ pub async fn start(
     let store_shutdown = CancellationToken::new();
     let (storage, s3_endpoint) = open_storage(&settings.s3, store_shutdown.clone()).await?;
     let topology = Topology::of(&settings.amqp);
-    let roster = Roster::default();
+    let mut roster = Roster::default();
     let (job_events, _) = tokio::sync::broadcast::channel(1024);
     roster.spawn(
         "final-job forwarder",
@@ -302,4 +282,26 @@ async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<TcpListener> {
         socket.listen(LISTEN_BACKLOG)
     })();
     bound.with_context(|| format!("binding {what} to {addr}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_roster_names_the_roles_that_have_not_ended() {
+        let mut roster = Roster::default();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        roster.spawn("quick", async {});
+        roster.spawn("stuck", async {
+            let _ = stopped.await;
+        });
+        roster.tasks.close();
+        let overran = tokio::time::timeout(Duration::from_millis(100), roster.tasks.wait()).await;
+        assert!(overran.is_err(), "the stuck role holds the wait");
+        assert_eq!(roster.running(), ["stuck"]);
+        let _ = stop.send(());
+        roster.tasks.wait().await;
+        assert!(roster.running().is_empty());
+    }
 }

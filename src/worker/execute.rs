@@ -123,7 +123,8 @@ async fn heartbeat(ctx: JobContext, job_id: i64, attempt: i32, cancel: Cancellat
     }
 }
 
-fn check(cancel: &CancellationToken) -> Result<(), Stop> {
+/// Stops an attempt whose job was asked to cancel.
+pub(super) fn check(cancel: &CancellationToken) -> Result<(), Stop> {
     if cancel.is_cancelled() { Err(Stop::Cancelled) } else { Ok(()) }
 }
 

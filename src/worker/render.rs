@@ -11,7 +11,10 @@ use ipscopy_render::{Modifier, RenderError, Rendered};
 use tokio::{sync::OwnedSemaphorePermit, time::Instant};
 use tokio_util::sync::CancellationToken;
 
-use super::{JobContext, execute::Stop};
+use super::{
+    JobContext,
+    execute::{Stop, check},
+};
 use crate::domain::JobFailure;
 
 /// Renders `source`, the master stored under `key`, through `modifier`, and records the
@@ -68,10 +71,6 @@ pub(super) async fn render(
     let (rendered, slot) = slot.run(ctx, move || prepared.finish(&decoded, &limits)).await?;
     crate::metrics::rendered(slot.busy);
     Ok(rendered)
-}
-
-fn check(cancel: &CancellationToken) -> Result<(), Stop> {
-    if cancel.is_cancelled() { Err(Stop::Cancelled) } else { Ok(()) }
 }
 
 /// A render permit held by one copy, with the copy's deadline and its engine time so far.
