@@ -27,16 +27,11 @@ cores="$(nproc)"
 source "$here/scripts/lib/bench-server.sh"
 bench_deployment efficiencybench "${PORT:-18087}"
 
-fixtures="$here/crates/render/tests/fixtures"
-source_photo() { # FIXTURE WIDTH HEIGHT FORMAT NAME: an upscale of a fixture with camera-like grain
-  "$bin" render --modifier "wid=$2&hei=$3&fit=stretch,1&fmt=$4&qlt=90&op_noise=${NOISE:-8}" \
-    --out "$work/$5" "$fixtures/$1" >/dev/null
-}
-source_photo hubble_deep_field.jpg 4000 3000 jpeg hubble-12mp.jpg
-source_photo retina.jpg 4000 3000 jpeg retina-12mp.jpg
-source_photo rocket.jpg 4000 3000 jpeg rocket-12mp.jpg
-source_photo rocket.jpg 6000 4000 jpeg rocket-24mp.jpg
-source_photo astronaut.png 2000 2000 png astronaut-4mp.png
+camera_photo "$bin" hubble_deep_field.jpg 4000 3000 jpeg "$work/hubble-12mp.jpg"
+camera_photo "$bin" retina.jpg 4000 3000 jpeg "$work/retina-12mp.jpg"
+camera_photo "$bin" rocket.jpg 4000 3000 jpeg "$work/rocket-12mp.jpg"
+camera_photo "$bin" rocket.jpg 6000 4000 jpeg "$work/rocket-24mp.jpg"
+camera_photo "$bin" astronaut.png 2000 2000 png "$work/astronaut-4mp.png"
 start_server "$bin"
 
 # set_files/set_modifiers: the sources and modifiers of a set; copy i takes file i mod F and

@@ -32,14 +32,12 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 export UV_THREADPOOL_SIZE=1
 
-# Three different 12 MP photos (4000×3000, quality 90), made from the committed fixtures. An
-# upscale alone is smooth and compresses to about 1.7 MB, which flatters the engine with the
-# smaller fixed cost; 8 % noise (NOISE) gives the grain of a camera's file, about 4.3 MB.
-fixtures="$here/crates/render/tests/fixtures"
+# Three different 12 MP photos (4000×3000, quality 90) with camera-like grain, each twice.
+# shellcheck source=scripts/lib/bench-server.sh
+source "$here/scripts/lib/bench-server.sh"
 files=()
 for name in hubble_deep_field.jpg retina.jpg rocket.jpg; do
-  "$bin" render --modifier "wid=4000&hei=3000&fit=stretch,1&fmt=jpeg&qlt=90&op_noise=${NOISE:-8}" \
-    --out "$work/${name%.jpg}-12mp.jpg" "$fixtures/$name" >/dev/null
+  camera_photo "$bin" "$name" 4000 3000 jpeg "$work/${name%.jpg}-12mp.jpg"
   files+=("$work/${name%.jpg}-12mp.jpg" "$work/${name%.jpg}-12mp.jpg")
 done
 count=${#files[@]}

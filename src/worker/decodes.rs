@@ -71,8 +71,7 @@ impl DecodeCache {
             })
             .await;
         let miss = decoded.load(Ordering::Relaxed);
-        let counter = if miss { &self.stats.misses } else { &self.stats.hits };
-        counter.fetch_add(1, Ordering::Relaxed);
+        self.stats.record(miss);
         crate::metrics::decode_cache_lookup(miss);
         // The size was estimated before decoding; a decode that came out larger (a lossless
         // JPEG, which libjpeg does not shrink on load) is used but not kept.

@@ -29,6 +29,14 @@ pub struct Stats {
     pub misses: AtomicU64,
 }
 
+impl Stats {
+    /// Counts one lookup, a miss or a hit.
+    pub(super) fn record(&self, miss: bool) {
+        let counter = if miss { &self.misses } else { &self.hits };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 impl SourceCache {
     /// A cache holding at most `max_bytes` of masters; 0 turns it off (every copy fetches).
     pub fn new(max_bytes: u64) -> Self {
@@ -64,8 +72,7 @@ impl SourceCache {
     }
 
     fn count(&self, miss: bool) {
-        let counter = if miss { &self.stats.misses } else { &self.stats.hits };
-        counter.fetch_add(1, Ordering::Relaxed);
+        self.stats.record(miss);
         crate::metrics::source_cache_lookup(miss);
     }
 
